@@ -1,0 +1,31 @@
+"""Tumaini: multilingual SMS and WhatsApp mental-health support."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from bot.config import Config
+
+
+def create_app(config: Config | None = None, **overrides: Any) -> Flask:
+    """The app factory. Config comes from the environment unless a test hands one in."""
+    from bot import cli, db, health, logs, webhooks
+    from bot.services import Services
+    from bot.simulator import views as simulator
+
+    config = config or Config.from_env(**overrides)
+    logs.configure(config.LOG_LEVEL)
+    app = Flask(__name__, instance_path=config.INSTANCE_DIR, instance_relative_config=False)
+    app.config.update(config.as_flask())
+    services = Services(config)
+    app.extensions["tumaini.services"] = services
+    db.init_app(app, services.db)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(health.bp)
+    if config.SIMULATOR_ENABLED:
+        app.register_blueprint(simulator.bp)
+        simulator.register_standin(app)
+    cli.init_app(app)
+    return app

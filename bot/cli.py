@@ -1,0 +1,111 @@
+"""Command-line tools under ``flask --app bot ...``.
+
+Each room brings its own command group; this module registers them, plus the
+service-level commands: database migrations, the release step, a one-off
+``simulate`` and the one-command ``demo``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import secrets
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from bot import migrate
+
+db_cli = AppGroup("db", help="Database migrations.")
+
+# (module, attribute) of each room's command group; a room not installed is skipped.
+COMMAND_GROUPS = (
+    ("content.cli", "content_cli"),
+    ("translation.cli", "langid_cli"),
+    ("translation.cli", "translate_cli"),
+    ("translation.store_cli", "models_cli"),
+    ("bot.safety.cli", "safety_cli"),
+)
+
+
+def _services():
+    return current_app.extensions["tumaini.services"]
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations (safe to run while the previous version still serves)."""
+    migrate.upgrade(current_app.config["TUMAINI_CONFIG"].database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    migrate.revision(current_app.config["TUMAINI_CONFIG"].database_url, message)
+
+
+@click.command("release")
+@with_appcontext
+def release() -> None:
+    """The release step: migrate the database and check the content library loads."""
+    migrate.upgrade(current_app.config["TUMAINI_CONFIG"].database_url)
+    content = _services().content
+    click.echo(f"database migrated; content loaded ({len(content.locales())} locales)")
+
+
+@click.command("simulate")
+@click.argument("text")
+@click.option("--phone", default="+254700000001", show_default=True)
+@click.option("--channel", type=click.Choice(["sms", "whatsapp"]), default="sms", show_default=True)
+@click.option("--timeout", default=20.0, show_default=True, help="seconds to wait for replies")
+@with_appcontext
+def simulate(text: str, phone: str, channel: str, timeout: float) -> None:
+    """Send TEXT through the pipeline as a person would, and print the replies.
+
+    Needs a running worker (the demo starts one). The message is stored and
+    queued exactly as a Twilio webhook would be.
+    """
+    from bot.channels.base import InboundForm, address_for
+    from bot.ingest import ingest
+    from bot.models import InboundMessage, InboundStatus, OutboxMessage
+
+    services = _services()
+    form = InboundForm(message_sid="SM" + secrets.token_hex(16), channel=channel, from_number=phone,
+                       to_address=address_for(channel, "+15550001000"), body=text, num_media=0)
+    result = ingest(services, form)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with services.db.session() as session:
+            message = session.get(InboundMessage, result.message_id)
+            if message.status == InboundStatus.DONE:
+                rows = session.scalars(select(OutboxMessage).where(OutboxMessage.inbound_id == message.id)
+                                       .order_by(OutboxMessage.id)).all()
+                for row in rows:
+                    body = services.cipher.decrypt(row.body_enc, b"body") if row.body_enc else ""
+                    click.echo(json.dumps({"content": row.content_ref, "status": row.status, "text": body},
+                                          ensure_ascii=False))
+                return
+        time.sleep(0.2)
+    raise click.ClickException("no reply in time: is a worker running? (python -m workers)")
+
+
+def init_app(app: Flask) -> None:
+    from bot.demo import demo
+
+    app.cli.add_command(db_cli)
+    app.cli.add_command(release)
+    app.cli.add_command(simulate)
+    app.cli.add_command(demo)
+    for module_name, attribute in COMMAND_GROUPS:
+        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None:
+            continue
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        app.cli.add_command(getattr(importlib.import_module(module_name), attribute))

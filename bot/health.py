@@ -1,0 +1,89 @@
+"""Health and metrics endpoints for load balancers and Prometheus.
+
+Figures come from the database and Redis at scrape time, so they are the same
+whichever web process answers and survive restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from redis.exceptions import RedisError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.models import Escalation, InboundMessage, OutboxMessage
+
+log = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+
+def _services() -> Any:
+    return current_app.extensions["tumaini.services"]
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    services = _services()
+    checks: dict[str, Any] = {}
+    healthy = True
+    try:
+        with services.db.session() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except SQLAlchemyError as exc:
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+        healthy = False
+    try:
+        services.redis.ping()
+        checks["redis"] = "ok"
+        checks["queues"] = services.jobs.depth()
+    except (RedisError, OSError) as exc:
+        checks["redis"] = f"unavailable: {type(exc).__name__}"
+        healthy = False
+    body = {"status": "ok" if healthy else "unavailable", "checks": checks}
+    return jsonify(body), 200 if healthy else 503
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    services = _services()
+    registry = CollectorRegistry()
+    inbound = Gauge("tumaini_inbound_messages", "Inbound messages by channel and status",
+                    ["channel", "status"], registry=registry)
+    outbound = Gauge("tumaini_outbound_messages", "Outbound messages by channel and status",
+                     ["channel", "status"], registry=registry)
+    failures = Gauge("tumaini_send_failures", "Failed sends by provider error code", ["code"], registry=registry)
+    escalations = Gauge("tumaini_escalations_open", "Open escalations by severity", ["severity"], registry=registry)
+    depth = Gauge("tumaini_queue_depth", "Jobs waiting per queue", ["queue"], registry=registry)
+    with services.db.session() as session:
+        for channel, status, count in session.execute(
+            select(InboundMessage.channel, InboundMessage.status, func.count()).group_by(
+                InboundMessage.channel, InboundMessage.status)
+        ):
+            inbound.labels(channel, status).set(count)
+        for channel, status, count in session.execute(
+            select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
+                OutboxMessage.channel, OutboxMessage.status)
+        ):
+            outbound.labels(channel, status).set(count)
+        for code, count in session.execute(
+            select(OutboxMessage.error_code, func.count()).where(OutboxMessage.error_code.is_not(None))
+            .group_by(OutboxMessage.error_code)
+        ):
+            failures.labels(str(code)).set(count)
+        for severity, count in session.execute(
+            select(Escalation.severity, func.count()).where(Escalation.status == "open")
+            .group_by(Escalation.severity)
+        ):
+            escalations.labels(severity).set(count)
+    try:
+        for name, count in services.jobs.depth().items():
+            depth.labels(name).set(count)
+    except RedisError:
+        log.warning("metrics.redis_unavailable")
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,101 @@
+"""Redis and the RQ queues.
+
+Job ids are derived from the row they act on (``inbound-42``, ``send-7``), so a
+retry, a sweep or a duplicate webhook can never create a second job for the
+same message, and anyone can ask whether a row has a live job.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from redis import Redis
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+INBOUND = "inbound"
+SEND = "send"
+SCHEDULE = "schedule"
+MODELS = "models"
+ALL_QUEUES = (INBOUND, SEND, SCHEDULE, MODELS)
+
+_LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+RESULT_TTL_S = 3600
+FAILURE_TTL_S = 14 * 24 * 3600
+
+
+def connect(url: str) -> Redis:
+    """A Redis client with short timeouts: a dead Redis must not hang a webhook."""
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
+
+
+def inbound_job_id(message_id: int) -> str:
+    return f"inbound-{message_id}"
+
+
+def send_job_id(outbox_id: int, attempt: int) -> str:
+    """One id per attempt: a retry is a new job, never a rewrite of the running one."""
+    return f"send-{outbox_id}-{attempt}"
+
+
+class JobQueue:
+    """Enqueues the service's jobs by id and answers "does this row have a live job?"."""
+
+    def __init__(self, redis: Redis, job_timeout: int = 180):
+        self.redis = redis
+        self.job_timeout = job_timeout
+        self.queues = {name: Queue(name, connection=redis) for name in ALL_QUEUES}
+
+    def enqueue_inbound(self, message_id: int) -> Job:
+        return self.queues[INBOUND].enqueue(
+            "workers.jobs.handle_inbound",
+            message_id,
+            job_id=inbound_job_id(message_id),
+            job_timeout=self.job_timeout,
+            result_ttl=RESULT_TTL_S,
+            failure_ttl=FAILURE_TTL_S,
+        )
+
+    def enqueue_send(self, outbox_id: int, attempt: int, delay_s: float = 0, at_front: bool = False) -> Job:
+        queue = self.queues[SEND]
+        kwargs = dict(
+            job_id=send_job_id(outbox_id, attempt),
+            job_timeout=self.job_timeout,
+            result_ttl=RESULT_TTL_S,
+            failure_ttl=FAILURE_TTL_S,
+        )
+        if delay_s > 0:
+            return queue.enqueue_in(timedelta(seconds=delay_s), "workers.jobs.send_outbound", outbox_id, **kwargs)
+        return queue.enqueue("workers.jobs.send_outbound", outbox_id, at_front=at_front, **kwargs)
+
+    def job_is_live(self, job_id: str, stale_after_s: float) -> bool:
+        """True when a job exists that will still run, or is running with a recent heartbeat."""
+        try:
+            job = Job.fetch(job_id, connection=self.redis)
+        except NoSuchJobError:
+            return False
+        status = job.get_status(refresh=False)
+        if status not in _LIVE:
+            return False
+        if status == JobStatus.STARTED:
+            beat = job.last_heartbeat or job.started_at
+            if beat is None:
+                return False
+            if beat.tzinfo is None:
+                beat = beat.replace(tzinfo=timezone.utc)
+            return datetime.now(timezone.utc) - beat < timedelta(seconds=stale_after_s)
+        return True
+
+    def discard(self, job_id: str) -> None:
+        """Remove a dead job (and its registry entries) before it is enqueued again."""
+        try:
+            Job.fetch(job_id, connection=self.redis).delete(remove_from_queue=True)
+        except NoSuchJobError:
+            pass
+
+    def depth(self) -> dict[str, int]:
+        return {name: q.count for name, q in self.queues.items()}

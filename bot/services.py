@@ -1,0 +1,73 @@
+"""The collaborators a process needs, built once from Config.
+
+Web processes and workers share this wiring; tests hand in their own Config.
+Redis and the content library are opened lazily, so creating the app or a
+worker does no network or disk work until something is used.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import Any
+
+from bot.channels.twilio import TwilioMessaging
+from bot.config import Config
+from bot.crypto import Cipher, Pseudonymiser
+from bot.db import Database
+from bot.queue import JobQueue, connect
+
+
+class Services:
+    def __init__(self, config: Config):
+        self.config = config
+        self._lock = threading.Lock()
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.config.database_url)
+
+    @cached_property
+    def cipher(self) -> Cipher:
+        return Cipher(self.config.ENCRYPTION_KEYS)
+
+    @cached_property
+    def pseudonymise(self) -> Pseudonymiser:
+        return Pseudonymiser(self.config.HMAC_KEY)
+
+    @cached_property
+    def redis(self) -> Any:
+        from bot.embedded_redis import redis_url
+
+        return connect(redis_url(self.config))
+
+    @cached_property
+    def jobs(self) -> JobQueue:
+        return JobQueue(self.redis, job_timeout=self.config.JOB_TIMEOUT_S)
+
+    @cached_property
+    def channel(self) -> TwilioMessaging:
+        c = self.config
+        return TwilioMessaging(
+            account_sid=c.TWILIO_ACCOUNT_SID,
+            auth_token=c.TWILIO_AUTH_TOKEN,
+            api_base=c.TWILIO_API_BASE,
+            sms_from=c.TWILIO_SMS_FROM,
+            whatsapp_from=c.TWILIO_WHATSAPP_FROM,
+            messaging_service_sid=c.TWILIO_MESSAGING_SERVICE_SID,
+            status_callback=c.PUBLIC_BASE_URL.rstrip("/") + "/twilio/status",
+            timeout_s=c.TWILIO_TIMEOUT_S,
+        )
+
+    @cached_property
+    def content(self) -> Any:
+        from content.store import ContentStore
+        from pathlib import Path
+
+        return ContentStore.from_library(Path(self.config.CONTENT_DIR))
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()
+        if "redis" in self.__dict__:
+            self.redis.close()

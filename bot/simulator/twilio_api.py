@@ -1,0 +1,189 @@
+"""A local stand-in for Twilio's Messages API.
+
+It speaks the same HTTP as api.twilio.com (basic auth, form posts, Twilio's
+JSON and error bodies), so the real ``twilio`` client talks to it unchanged
+through ``TWILIO_API_BASE``. The demo uses it to show replies on the simulated
+phone; tests use it to script failures (500, 429, 21610) and to check the
+exact requests the service made.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from typing import Any, Callable, Protocol
+
+from flask import Blueprint, Flask, Response, request
+
+
+@dataclass
+class StoredMessage:
+    sid: str
+    to: str
+    from_: str
+    body: str
+    status: str
+    date_created: str
+    messaging_service_sid: str | None = None
+    status_callback: str | None = None
+
+
+@dataclass
+class Scripted:
+    status: int
+    code: int | None = None
+    message: str = "scripted failure"
+
+
+class MessageStore(Protocol):
+    def add(self, message: StoredMessage) -> None: ...
+    def all(self) -> list[StoredMessage]: ...
+    def for_address(self, to: str) -> list[StoredMessage]: ...
+    def next_failure(self) -> Scripted | None: ...
+
+
+@dataclass
+class MemoryStore:
+    """In-process store for tests: thread-safe, with a script of failures to return."""
+
+    messages: list[StoredMessage] = field(default_factory=list)
+    failures: deque[Scripted] = field(default_factory=deque)
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, message: StoredMessage) -> None:
+        with self.lock:
+            self.messages.append(message)
+
+    def all(self) -> list[StoredMessage]:
+        with self.lock:
+            return list(self.messages)
+
+    def for_address(self, to: str) -> list[StoredMessage]:
+        return [m for m in self.all() if m.to == to]
+
+    def next_failure(self) -> Scripted | None:
+        with self.lock:
+            self.requests += 1
+            return self.failures.popleft() if self.failures else None
+
+    def script(self, *failures: Scripted) -> None:
+        with self.lock:
+            self.failures.extend(failures)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.messages.clear()
+            self.failures.clear()
+            self.requests = 0
+
+
+class RedisStore:
+    """Shared store for the demo, where several web processes serve the stand-in."""
+
+    def __init__(self, redis: Callable[[], Any], ttl_s: int = 24 * 3600):
+        self._redis = redis  # a callable, so the connection opens on first use
+        self.ttl_s = ttl_s
+
+    @property
+    def redis(self) -> Any:
+        return self._redis()
+
+    def _key(self, to: str) -> str:
+        return f"standin:messages:{to}"
+
+    def add(self, message: StoredMessage) -> None:
+        key = self._key(message.to)
+        with self.redis.pipeline() as pipe:
+            pipe.rpush(key, json.dumps(asdict(message)))
+            pipe.ltrim(key, -200, -1)
+            pipe.expire(key, self.ttl_s)
+            pipe.execute()
+
+    def for_address(self, to: str) -> list[StoredMessage]:
+        return [StoredMessage(**json.loads(raw)) for raw in self.redis.lrange(self._key(to), 0, -1)]
+
+    def all(self) -> list[StoredMessage]:
+        out: list[StoredMessage] = []
+        for key in self.redis.scan_iter("standin:messages:*"):
+            out.extend(StoredMessage(**json.loads(raw)) for raw in self.redis.lrange(key, 0, -1))
+        return out
+
+    def next_failure(self) -> Scripted | None:
+        return None
+
+
+def _error(status: int, code: int | None, message: str) -> Response:
+    body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status}
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _to_json(account_sid: str, m: StoredMessage) -> dict[str, Any]:
+    return {
+        "sid": m.sid, "account_sid": account_sid, "to": m.to, "from": m.from_, "body": m.body,
+        "status": m.status, "date_created": m.date_created, "date_sent": m.date_created,
+        "date_updated": m.date_created, "direction": "outbound-api", "num_segments": "1",
+        "messaging_service_sid": m.messaging_service_sid, "error_code": None, "error_message": None,
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{m.sid}.json",
+    }
+
+
+def make_blueprint(store: MessageStore, account_sid: str, auth_token: str, name: str = "twilio_standin",
+                   url_prefix: str = "") -> Blueprint:
+    bp = Blueprint(name, __name__, url_prefix=url_prefix)
+    expected = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+    path = "/2010-04-01/Accounts/<sid>/Messages.json"
+
+    def _authorised(sid: str) -> bool:
+        return sid == account_sid and secrets.compare_digest(request.headers.get("Authorization", ""), expected)
+
+    @bp.post(path)
+    def create(sid: str) -> Response:
+        if not _authorised(sid):
+            return _error(401, 20003, "Authenticate")
+        failure = store.next_failure()
+        if failure is not None:
+            return _error(failure.status, failure.code, failure.message)
+        to = request.form.get("To", "")
+        sender = request.form.get("From", "")
+        service = request.form.get("MessagingServiceSid")
+        body = request.form.get("Body", "")
+        if not to:
+            return _error(400, 21604, "A 'To' phone number is required.")
+        if not sender and not service:
+            return _error(400, 21603, "A 'From' phone number is required.")
+        if not body:
+            return _error(400, 21602, "Message body is required.")
+        now = format_datetime(datetime.now(timezone.utc), usegmt=True)
+        message = StoredMessage(sid="SM" + secrets.token_hex(16), to=to, from_=sender, body=body,
+                                status="queued", date_created=now, messaging_service_sid=service,
+                                status_callback=request.form.get("StatusCallback"))
+        store.add(message)
+        return Response(json.dumps(_to_json(account_sid, message)), status=201, mimetype="application/json")
+
+    @bp.get(path)
+    def listing(sid: str) -> Response:
+        if not _authorised(sid):
+            return _error(401, 20003, "Authenticate")
+        to = request.args.get("To")
+        found = store.for_address(to) if to else store.all()
+        payload = {"messages": [_to_json(account_sid, m) for m in found], "page": 0,
+                   "page_size": len(found), "next_page_uri": None,
+                   "uri": f"/2010-04-01/Accounts/{account_sid}/Messages.json"}
+        return Response(json.dumps(payload), mimetype="application/json")
+
+    return bp
+
+
+def create_standin_app(store: MessageStore, account_sid: str, auth_token: str) -> Flask:
+    """A standalone stand-in server (tests run it on a loopback port)."""
+    app = Flask("twilio_standin")
+    app.register_blueprint(make_blueprint(store, account_sid, auth_token))
+    return app

@@ -1,0 +1,193 @@
+"""Fixtures shared by every room: real Redis, real databases, a local Twilio.
+
+The chain follows Flask's tutorial: config -> app -> client, plus the services
+a worker uses. Integration tests use the real Redis (a dedicated database,
+flushed per test) and real SQLite/PostgreSQL databases, migrated with Alembic.
+Twilio is a local HTTP server that the real ``twilio`` client talks to.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import create_engine, text
+from twilio.request_validator import RequestValidator
+from werkzeug.serving import make_server
+
+from bot import create_app, migrate
+from bot.config import Config
+from bot.db import Base
+from bot.services import Services
+from bot.simulator.twilio_api import MemoryStore, create_standin_app
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ACCOUNT_SID = "AC" + "1" * 32
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_BASE_URL = "https://tumaini.example.org"
+OUR_SMS = "+15550009999"
+
+
+@pytest.fixture()
+def redis_url() -> Iterator[str]:
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except RedisError:
+        pytest.skip(f"needs Redis at {REDIS_URL}")
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated to head."""
+    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
+                          isolation_level="AUTOCOMMIT")
+    name = f"tumaini_test_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any connection failure means: no PostgreSQL here
+        admin.dispose()
+        pytest.skip(f"needs PostgreSQL at {POSTGRES_URL}: {type(exc).__name__}")
+    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    migrate.upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'tumaini.db'}"
+        migrate.upgrade(url)
+        return url
+    url = request.getfixturevalue("postgres_database")
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+class Standin:
+    """The local Twilio API: its URL, and what it received."""
+
+    def __init__(self, url: str, store: MemoryStore):
+        self.url = url
+        self.store = store
+
+    def bodies_to(self, address: str) -> list[str]:
+        return [m.body for m in self.store.for_address(address)]
+
+
+@pytest.fixture()
+def twilio_standin() -> Iterator[Standin]:
+    store = MemoryStore()
+    server = make_server("127.0.0.1", 0, create_standin_app(store, ACCOUNT_SID, AUTH_TOKEN), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Standin(f"http://127.0.0.1:{server.server_port}", store)
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def make_config(tmp_path: Path, **overrides: Any) -> Config:
+    values: dict[str, Any] = dict(
+        ENV="test",
+        INSTANCE_DIR=str(tmp_path / "instance"),
+        PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_SMS_FROM=OUR_SMS,
+        TWILIO_WHATSAPP_FROM="whatsapp:" + OUR_SMS,
+        TWILIO_TIMEOUT_S=5.0,
+        SEND_BACKOFF_S=("0",),
+        SWEEP_GRACE_S=0,
+        JOB_TIMEOUT_S=20,
+        PROCESSING_LEASE_S=30,
+        SIMULATOR_ENABLED=True,
+    )
+    values.update(overrides)
+    return Config.from_env({}, **values)
+
+
+@pytest.fixture()
+def config(tmp_path: Path, database_url: str, redis_url: str, twilio_standin: Standin) -> Config:
+    return make_config(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url, TWILIO_API_BASE=twilio_standin.url)
+
+
+@pytest.fixture()
+def app(config: Config):
+    app = create_app(config)
+    yield app
+    app.extensions["tumaini.services"].close()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def services(config: Config) -> Iterator[Services]:
+    """The services a worker process holds, installed for in-process jobs."""
+    from workers import runtime
+
+    services = Services(config)
+    runtime.install(services)
+    yield services
+    services.close()
+
+
+def sign(form: dict[str, str], path: str = "/twilio/messages", token: str = AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(PUBLIC_BASE_URL + path, form)
+
+
+def inbound_form(body: str, phone: str = "+254700000001", sid: str | None = None, channel: str = "sms",
+                 **extra: str) -> dict[str, str]:
+    prefix = "whatsapp:" if channel == "whatsapp" else ""
+    form = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": ACCOUNT_SID,
+            "From": prefix + phone, "To": prefix + OUR_SMS, "Body": body, "NumMedia": "0"}
+    form.update(extra)
+    return form
+
+
+def post_signed(client: Any, form: dict[str, str], path: str = "/twilio/messages"):
+    return client.post(path, data=form, headers={"X-Twilio-Signature": sign(form, path)})
+
+
+def drain(services: Services, max_rounds: int = 50) -> int:
+    """Run every queued (and due scheduled) job in this process, as a burst worker would."""
+    from rq.registry import ScheduledJobRegistry
+    from rq.scheduler import RQScheduler
+    from rq.worker import SimpleWorker
+
+    from bot.queue import ALL_QUEUES
+
+    worker = SimpleWorker(list(ALL_QUEUES), connection=services.redis)
+    scheduler = RQScheduler(list(ALL_QUEUES), connection=services.redis)
+    scheduler.acquire_locks()
+    rounds = 0
+    for rounds in range(1, max_rounds + 1):
+        scheduler.enqueue_scheduled_jobs()
+        worked = worker.work(burst=True, logging_level="WARNING")
+        waiting = sum(ScheduledJobRegistry(q, connection=services.redis).count for q in ALL_QUEUES)
+        if not worked and not waiting:
+            break
+    scheduler.release_locks()
+    return rounds

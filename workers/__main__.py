@@ -1,0 +1,92 @@
+"""The worker process: ``python -m workers``.
+
+One long-lived process that holds the models and runs jobs itself (RQ's
+SimpleWorker: no fork, so CTranslate2 stays safe), with a housekeeping thread
+that moves scheduled jobs onto their queues and sweeps for stranded work.
+Run as many as the machine allows; they coordinate through Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+import time
+
+from redis.exceptions import RedisError
+from rq.scheduler import RQScheduler
+from rq.worker import SimpleWorker
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import logs
+from bot.config import Config
+from bot.queue import INBOUND, MODELS, SCHEDULE, SEND
+from bot.services import Services
+from workers import runtime
+from workers.sweeper import sweep
+
+log = logging.getLogger("workers")
+
+
+class Housekeeping(threading.Thread):
+    """Scheduler duties (no fork) and the sweeper, on one daemon thread."""
+
+    def __init__(self, services: Services, queues: list[str]):
+        super().__init__(name="housekeeping", daemon=True)
+        self.services = services
+        self.queues = queues
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        scheduler = RQScheduler(self.queues, connection=self.services.redis)
+        last_lock = last_sweep = 0.0
+        interval = self.services.config.SWEEP_INTERVAL_S
+        while not self.stopping.wait(1.0):
+            now = time.monotonic()
+            try:
+                if now - last_lock > 10:
+                    scheduler.acquire_locks()
+                    last_lock = now
+                scheduler.enqueue_scheduled_jobs()
+                scheduler.heartbeat()
+                if now - last_sweep > interval:
+                    last_sweep = now
+                    if self.services.redis.set("tumaini:sweep-lock", "1", nx=True, ex=max(1, interval - 1)):
+                        sweep(self.services)
+            except (RedisError, SQLAlchemyError, OSError) as exc:
+                # Keep going: the next pass retries once Redis or the database is back.
+                log.warning("housekeeping.unavailable", extra={"error": type(exc).__name__})
+        scheduler.release_locks()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
+    parser.add_argument("--queues", default=f"{INBOUND},{SEND},{MODELS},{SCHEDULE}")
+    parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    parser.add_argument("--no-housekeeping", action="store_true")
+    args = parser.parse_args(argv)
+
+    config = Config.from_env()
+    logs.configure(config.LOG_LEVEL)
+    services = Services(config)
+    runtime.install(services)
+    runtime.engine()  # load content (and models) before the first message, in this process
+    queues = [q for q in args.queues.split(",") if q]
+    housekeeping = None
+    if not args.no_housekeeping:
+        housekeeping = Housekeeping(services, queues)
+        housekeeping.start()
+    worker = SimpleWorker(queues, connection=services.redis)
+    log.info("worker.started", extra={"queues": queues})
+    try:
+        worker.work(burst=args.burst, with_scheduler=False, logging_level=config.LOG_LEVEL)
+    finally:
+        if housekeeping is not None:
+            housekeeping.stopping.set()
+            housekeeping.join(timeout=5)
+        services.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""Processing one inbound message, exactly once.
+
+A message is claimed with a conditional update (a lease), so two workers can
+never both answer it; a worker killed mid-job leaves a claim that expires and
+the sweeper queues the message again. The turn's replies, the person's new
+state and the "done" mark are committed in one transaction, so a crash before
+the commit changes nothing and a crash after it leaves only sends to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.conversation import Engine, Outcome, Profile, Turn
+from bot.models import AuditEvent, ConsentRecord, Contact, InboundMessage, InboundStatus, OutboxMessage, utcnow
+from bot.services import Services
+from bot.sms import compose, segment_info
+from workers.sending import body_digest, queue_next_for
+
+log = logging.getLogger(__name__)
+
+
+def claim(services: Services, message_id: int) -> str | None:
+    """Take the message for this worker, or None if it is done or held by a live worker."""
+    token = secrets.token_hex(8)
+    lease_start = utcnow() - timedelta(seconds=services.config.PROCESSING_LEASE_S)
+    with services.db.session() as session:
+        claimed = session.execute(
+            update(InboundMessage)
+            .where(
+                InboundMessage.id == message_id,
+                or_(
+                    InboundMessage.status == InboundStatus.RECEIVED,
+                    (InboundMessage.status == InboundStatus.PROCESSING) & (InboundMessage.claimed_at < lease_start),
+                ),
+            )
+            .values(status=InboundStatus.PROCESSING, claim_token=token, claimed_at=utcnow(),
+                    attempts=InboundMessage.attempts + 1)
+        ).rowcount
+    return token if claimed == 1 else None
+
+
+def _contact_for(session: Session, message: InboundMessage) -> Contact:
+    """Find or create the person, locked for the rest of this transaction."""
+    query = select(Contact).where(Contact.phone_hash == message.from_hash)
+    contact = session.scalars(query.with_for_update()).first()
+    if contact is not None:
+        return contact
+    try:
+        with session.begin_nested():
+            session.add(Contact(phone_hash=message.from_hash, phone_enc=message.from_enc,
+                                channel=message.channel, state={}))
+    except IntegrityError:
+        pass  # another worker created this person a moment ago; read theirs below
+    return session.scalars(query.with_for_update()).one()
+
+
+def _store_replies(services: Services, session: Session, contact: Contact, message: InboundMessage,
+                   outcome: Outcome) -> int:
+    budget = services.config.SMS_SEGMENT_BUDGET
+    count = 0
+    for reply in outcome.replies:
+        for part in compose(reply.text, message.channel, budget):
+            info = segment_info(part)
+            session.add(OutboxMessage(
+                contact_id=contact.id, inbound_id=message.id, channel=message.channel,
+                body_enc=services.cipher.encrypt(part, b"body"), body_sha256=body_digest(part),
+                content_ref=reply.ref, locale=reply.locale, kind=reply.kind,
+                segments=info.segments, encoding=info.encoding,
+            ))
+            count += 1
+        session.add(AuditEvent(actor="worker", action="reply.composed", contact_id=contact.id,
+                               detail={"inbound_id": message.id, "content": reply.ref, "kind": reply.kind}))
+    return count
+
+
+def _apply(contact: Contact, outcome: Outcome, session: Session) -> None:
+    now = utcnow()
+    contact.state = outcome.state
+    if outcome.locale:
+        contact.locale = outcome.locale
+    if outcome.opt_out:
+        contact.opted_out, contact.opted_out_at = True, now
+    if outcome.opt_in:
+        contact.opted_out, contact.opted_out_at = False, None
+    if outcome.consent:
+        decision, ref, locale = outcome.consent
+        session.add(ConsentRecord(contact_id=contact.id, wording_ref=ref, locale=locale, decision=decision))
+        if decision == "given":
+            contact.consent_version, contact.consented_at = ref, now
+    for event in outcome.events:
+        session.add(AuditEvent(actor="worker", action=event, contact_id=contact.id, detail={}))
+
+
+def process(services: Services, message_id: int, engine: Engine) -> str:
+    token = claim(services, message_id)
+    if token is None:
+        return "skipped"
+    with services.db.session() as session:
+        message = session.get(InboundMessage, message_id)
+        contact = _contact_for(session, message)
+        contact.channel = message.channel
+        contact.last_inbound_at = message.received_at
+        text = services.cipher.decrypt(message.body_enc, b"body") if message.body_enc else ""
+        profile = Profile(locale=contact.locale, opted_out=contact.opted_out,
+                          consented=contact.consent_version is not None)
+        outcome = engine.step(contact.state or {}, Turn(text=text, channel=message.channel,
+                                                        num_media=message.num_media), profile)
+        _apply(contact, outcome, session)
+        replies = _store_replies(services, session, contact, message, outcome)
+        done = session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == message_id, InboundMessage.claim_token == token)
+            .values(status=InboundStatus.DONE, processed_at=utcnow(), contact_id=contact.id)
+        ).rowcount
+        if done != 1:
+            session.rollback()
+            log.warning("inbound.lease_lost", extra={"message_id": message_id})
+            return "lease-lost"
+        contact_id = contact.id
+    log.info("inbound.processed", extra={"message_id": message_id, "replies": replies})
+    queue_next_for(services, contact_id)
+    return "processed"

@@ -1,0 +1,15 @@
+"""RQ job functions. They take ids, never objects, and stay thin."""
+
+from __future__ import annotations
+
+from workers import runtime
+from workers.inbound import process
+from workers.sending import send_row
+
+
+def handle_inbound(message_id: int) -> str:
+    return process(runtime.services(), message_id, runtime.engine())
+
+
+def send_outbound(outbox_id: int) -> str:
+    return send_row(runtime.services(), outbox_id)

@@ -1,0 +1,61 @@
+"""Re-queue stored work that has no live job.
+
+Redis can restart empty and workers can be killed; the database is the record
+of what is owed. Every pass finds inbound messages not yet answered and outbox
+rows not yet sent whose job is gone or dead, and queues them again. Job ids are
+derived from rows, so sweeping twice, or from two machines, is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import distinct, select
+
+from bot.models import InboundMessage, InboundStatus, OutboxMessage, OutboxStatus, utcnow
+from bot.queue import inbound_job_id
+from bot.services import Services
+from workers.sending import queue_next_for
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    inbound_requeued: int
+    outbox_requeued: int
+
+
+def sweep(services: Services, grace_s: float | None = None) -> SweepReport:
+    config = services.config
+    grace = config.SWEEP_GRACE_S if grace_s is None else grace_s
+    cutoff = utcnow() - timedelta(seconds=grace)
+    lease = config.PROCESSING_LEASE_S
+    with services.db.session() as session:
+        inbound_ids = session.scalars(
+            select(InboundMessage.id)
+            .where(InboundMessage.status.in_(InboundStatus.PENDING), InboundMessage.received_at < cutoff)
+            .order_by(InboundMessage.id)
+            .limit(BATCH)
+        ).all()
+        contact_ids = session.scalars(
+            select(distinct(OutboxMessage.contact_id))
+            .where(OutboxMessage.status.in_(OutboxStatus.OPEN), OutboxMessage.created_at < cutoff,
+                   OutboxMessage.contact_id.is_not(None))
+            .limit(BATCH)
+        ).all()
+    inbound_requeued = 0
+    for message_id in inbound_ids:
+        job_id = inbound_job_id(message_id)
+        if services.jobs.job_is_live(job_id, lease):
+            continue
+        services.jobs.discard(job_id)
+        services.jobs.enqueue_inbound(message_id)
+        inbound_requeued += 1
+    outbox_requeued = sum(1 for cid in contact_ids if queue_next_for(services, cid, lease) is not None)
+    if inbound_requeued or outbox_requeued:
+        log.info("sweep.requeued", extra={"inbound": inbound_requeued, "outbox": outbox_requeued})
+    return SweepReport(inbound_requeued, outbox_requeued)
