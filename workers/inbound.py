@@ -109,7 +109,7 @@ def process(services: Services, message_id: int, engine: Engine) -> str:
         contact.last_inbound_at = message.received_at
         text = services.cipher.decrypt(message.body_enc, b"body") if message.body_enc else ""
         profile = Profile(locale=contact.locale, opted_out=contact.opted_out,
-                          consented=contact.consent_version is not None)
+                          consented=contact.consent_version is not None, region=contact.region)
         outcome = engine.step(contact.state or {}, Turn(text=text, channel=message.channel,
                                                         num_media=message.num_media), profile)
         _apply(contact, outcome, session)

@@ -31,5 +31,5 @@ def services() -> Services:
 def engine() -> Engine:
     global _engine
     if _engine is None:
-        _engine = Engine(services().content)
+        _engine = Engine(services().content, default_region=services().config.DEFAULT_REGION)
     return _engine

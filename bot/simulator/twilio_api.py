@@ -13,6 +13,7 @@ import base64
 import json
 import secrets
 import threading
+import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -36,9 +37,12 @@ class StoredMessage:
 
 @dataclass
 class Scripted:
+    """A scripted answer: an error (status >= 400), or a success after ``delay_s``."""
+
     status: int
     code: int | None = None
     message: str = "scripted failure"
+    delay_s: float = 0.0
 
 
 class MessageStore(Protocol):
@@ -149,7 +153,9 @@ def make_blueprint(store: MessageStore, account_sid: str, auth_token: str, name:
         if not _authorised(sid):
             return _error(401, 20003, "Authenticate")
         failure = store.next_failure()
-        if failure is not None:
+        if failure is not None and failure.delay_s:
+            time.sleep(failure.delay_s)
+        if failure is not None and failure.status >= 400:
             return _error(failure.status, failure.code, failure.message)
         to = request.form.get("To", "")
         sender = request.form.get("From", "")

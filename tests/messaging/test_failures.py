@@ -1,0 +1,97 @@
+"""Nothing acknowledged is lost: killed workers and a restarted Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.models import Contact, OutboxMessage, OutboxStatus
+from bot.services import Services
+from bot.simulator.twilio_api import Scripted
+from tests.conftest import config_env, make_config
+from workers.sending import body_digest, queue_next_for
+
+PHONE = "+254700000077"
+
+
+def _wait_for(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def _worker(config, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "workers", *args], env=config_env(config),
+                            cwd=str(Path(__file__).resolve().parents[2]),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _seed(services: Services, *bodies: str) -> int:
+    with services.db.session() as session:
+        contact = Contact(phone_hash=services.pseudonymise(PHONE), phone_enc=services.cipher.encrypt(PHONE, b"phone"),
+                          channel="sms", state={})
+        session.add(contact)
+        session.flush()
+        for body in bodies:
+            session.add(OutboxMessage(contact_id=contact.id, channel="sms",
+                                      body_enc=services.cipher.encrypt(body, b"body"),
+                                      body_sha256=body_digest(body)))
+        return contact.id
+
+
+def _statuses(services: Services) -> list[str]:
+    with services.db.session() as session:
+        return list(session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
+
+
+def test_worker_killed_mid_send_delivers_once_after_restart(tmp_path, database_url, redis_url, twilio_standin):
+    config = make_config(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url, TWILIO_API_BASE=twilio_standin.url,
+                         JOB_TIMEOUT_S=4, PROCESSING_LEASE_S=5, SWEEP_INTERVAL_S=1)
+    services = Services(config)
+    # Twilio accepts the first message, but only after 3 s: the worker dies while waiting.
+    twilio_standin.store.script(Scripted(201, delay_s=3))
+    contact = _seed(services, "one", "two")
+    queue_next_for(services, contact)
+    worker = _worker(config, "--no-housekeeping")
+    assert _wait_for(lambda: twilio_standin.store.requests >= 1), "the worker never called Twilio"
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    assert _statuses(services)[0] == OutboxStatus.SENDING
+
+    replacement = _worker(config)  # with housekeeping: the sweeper finds the stranded row
+    try:
+        assert _wait_for(lambda: _statuses(services) == [OutboxStatus.SENT] * 2, timeout=45)
+    finally:
+        replacement.send_signal(signal.SIGTERM)
+        replacement.wait(timeout=20)
+    assert twilio_standin.bodies_to(PHONE) == ["one", "two"]  # nothing lost, nothing twice
+    services.close()
+
+
+def test_redis_restart_loses_the_queue_but_not_the_messages(tmp_path, database_url, private_redis, twilio_standin):
+    config = make_config(tmp_path, DATABASE_URL=database_url, REDIS_URL=private_redis.url,
+                         TWILIO_API_BASE=twilio_standin.url, SWEEP_INTERVAL_S=1)
+    services = Services(config)
+    contact = _seed(services, "still here")
+    queue_next_for(services, contact)
+    assert services.jobs.depth()["send"] == 1
+    private_redis.stop()
+    private_redis.start()  # an empty Redis: the queued job is gone
+    assert services.jobs.depth()["send"] == 0
+    worker = _worker(config)
+    try:
+        assert _wait_for(lambda: _statuses(services) == [OutboxStatus.SENT], timeout=30)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=20)
+    assert twilio_standin.bodies_to(PHONE) == ["still here"]
+    services.close()
