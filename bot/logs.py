@@ -13,7 +13,7 @@ import re
 import sys
 from datetime import datetime, timezone
 
-_PHONE = re.compile(r"\+?\d[\d\s\-().]{6,}\d")
+_PHONE = re.compile(r"(?:\+|whatsapp:)\d[\d\s\-().]{5,}\d|\b\d{9,15}\b")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.models import Contact, OutboxMessage, OutboxStatus
+from bot.models import Contact, InboundMessage, OutboxMessage, OutboxStatus
 from bot.services import Services
 from bot.simulator.twilio_api import Scripted
 from tests.conftest import config_env, make_config
@@ -95,3 +95,59 @@ def test_redis_restart_loses_the_queue_but_not_the_messages(tmp_path, database_u
         worker.wait(timeout=20)
     assert twilio_standin.bodies_to(PHONE) == ["still here"]
     services.close()
+
+
+def test_worker_killed_during_a_burst_answers_every_message_exactly_once(tmp_path, database_url, redis_url,
+                                                                          twilio_standin):
+    from bot import create_app
+    from tests.conftest import inbound_form, post_signed
+
+    config = make_config(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url, TWILIO_API_BASE=twilio_standin.url,
+                         JOB_TIMEOUT_S=4, PROCESSING_LEASE_S=5, SWEEP_INTERVAL_S=1)
+    client = create_app(config).test_client()
+    phones = [f"+2547000010{i:02d}" for i in range(20)]
+    for phone in phones:
+        assert post_signed(client, inbound_form("HELP", phone=phone)).status_code == 200
+    twilio_standin.store.script(*[Scripted(201, delay_s=0.3) for _ in range(20)])  # slow Twilio
+    worker = _worker(config, "--no-housekeeping")
+    assert _wait_for(lambda: twilio_standin.store.requests >= 5), "the worker never called Twilio"
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+    replacement = _worker(config)
+    services = Services(config)
+    try:
+        def all_answered() -> bool:
+            with services.db.session() as session:
+                pending = session.scalars(select(OutboxMessage.id).where(
+                    OutboxMessage.status.in_(OutboxStatus.OPEN))).all()
+                done = session.scalars(select(InboundMessage.status)).all()
+            return not pending and done.count("done") == 20 and len(twilio_standin.store.all()) >= 20
+        assert _wait_for(all_answered, timeout=60)
+    finally:
+        replacement.send_signal(signal.SIGTERM)
+        replacement.wait(timeout=20)
+    for phone in phones:
+        assert len(twilio_standin.bodies_to(phone)) == 1, "each person gets their reply exactly once"
+    services.close()
+
+
+def test_messages_arriving_while_redis_is_down_are_answered_when_it_returns(tmp_path, database_url, private_redis,
+                                                                            twilio_standin):
+    from bot import create_app
+    from tests.conftest import inbound_form, post_signed
+
+    config = make_config(tmp_path, DATABASE_URL=database_url, REDIS_URL=private_redis.url,
+                         TWILIO_API_BASE=twilio_standin.url, SWEEP_INTERVAL_S=1)
+    client = create_app(config).test_client()
+    private_redis.stop()
+    for i in range(5):
+        assert post_signed(client, inbound_form("HELP", phone=f"+25470000200{i}")).status_code == 200
+    private_redis.start()
+    worker = _worker(config)
+    try:
+        assert _wait_for(lambda: len(twilio_standin.store.all()) == 5, timeout=40)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=20)
+    assert sorted(m.to for m in twilio_standin.store.all()) == [f"+25470000200{i}" for i in range(5)]

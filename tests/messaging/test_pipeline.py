@@ -175,3 +175,19 @@ def test_inbound_bodies_stay_encrypted_after_processing(client, services, twilio
         assert message.status == "done"
         assert b"sleep" not in message.body_enc
         assert all(b"Tumaini" not in (r.body_enc or b"") for r in session.scalars(select(OutboxMessage)))
+
+
+def test_logs_of_a_whole_conversation_hold_no_phone_numbers_or_message_text(client, services, twilio_standin, caplog):
+    import logging
+
+    from bot.logs import JsonFormatter
+
+    caplog.set_level(logging.DEBUG)
+    secret_words = ["Hi", "YES", "2", "next", "I feel hopeless and alone", "STOP"]
+    for text in secret_words:
+        say(client, services, text)
+    formatter = JsonFormatter()
+    logged = "\n".join(formatter.format(record) for record in caplog.records)
+    assert "inbound.stored" in logged and "send.sent" in logged
+    for needle in [PHONE, PHONE[1:], PHONE[-9:], "hopeless", "disturb sleep", "no more messages"]:
+        assert needle not in logged
