@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -94,6 +97,23 @@ def _load(port: int, bodies: list[tuple[bytes, str]], concurrency: int) -> tuple
     return latencies, errors, time.perf_counter() - start
 
 
+def _load_wrk(port: int, bodies: list[tuple[bytes, str]], concurrency: int, seconds: int,
+              workdir: str) -> tuple[dict, float]:
+    """Drive the server with wrk (C, keep-alive), which leaves the CPU to the server."""
+    path = os.path.join(workdir, "webhooks.tsv")
+    with open(path, "w") as fh:
+        for body, signature in bodies:
+            fh.write(body.decode() + "\t" + signature + "\n")
+    threads = 2
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "10s",
+         "-s", os.path.join(ROOT, "bench", "webhook_wrk.lua"), f"http://127.0.0.1:{port}", "--", path, str(threads)],
+        capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
+    result = json.loads(line[len("WRKJSON "):])
+    return result, result["duration_us"] / 1e6
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=6000)
@@ -102,11 +122,16 @@ def main() -> int:
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"))
+    parser.add_argument("--seconds", type=int, default=15, help="wrk run length")
+    parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     redis = Redis.from_url(args.redis_url)
     redis.flushdb()
+    use_wrk = args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk") is not None)
+    if use_wrk:
+        args.requests = max(args.requests, args.seconds * 1200)  # more unique messages than can be sent
     bodies = _bodies(args.requests + args.warmup)
     with postgres_database() as database_url:
         port = free_port()
@@ -119,7 +144,17 @@ def main() -> int:
         try:
             wait_http(f"http://127.0.0.1:{port}/healthz")
             _load(port, bodies[: args.warmup], args.concurrency)
-            latencies, errors, elapsed = _load(port, bodies[args.warmup:], args.concurrency)
+            if use_wrk:
+                with tempfile.TemporaryDirectory() as workdir:
+                    result, elapsed = _load_wrk(port, bodies[args.warmup:], args.concurrency, args.seconds, workdir)
+                # Health checks are only sent once the unique messages run out, which is refused below.
+                sent, errors = result["acked"], result["non200"] + result["socket_errors"]
+                p50, p99 = result["p50_us"] / 1000, result["p99_us"] / 1000
+                if result["sent"] >= len(bodies) - args.warmup:
+                    raise SystemExit("ran out of unique messages: raise --requests")
+            else:
+                latencies, errors, elapsed = _load(port, bodies[args.warmup:], args.concurrency)
+                sent, p50, p99 = len(latencies), percentile(latencies, 50), percentile(latencies, 99)
             rss = tree_rss_mb(web.pid)
         finally:
             web.terminate()
@@ -129,21 +164,24 @@ def main() -> int:
             stored = conn.scalar(select(func.count()).select_from(InboundMessage))
         engine.dispose()
     queued = redis.llen("rq:queue:inbound")
-    total = args.requests + args.warmup
-    rps = len(latencies) / elapsed
+    total = sent + args.warmup
+    rps = sent / elapsed
     report("Webhook acknowledgement (gunicorn + PostgreSQL + Redis)", [
-        ("requests", len(latencies), ""),
+        ("load generator", "wrk" if use_wrk else "python threads", ""),
+        ("webhooks sent", sent, ""),
         ("concurrency", args.concurrency, ""),
         ("errors", errors, "0"),
-        ("p50 ms", percentile(latencies, 50), ""),
-        ("p99 ms", percentile(latencies, 99), "<= 100"),
+        ("p50 ms", p50, ""),
+        ("p99 ms", p99, "<= 100"),
         ("requests/s", rps, ">= 300"),
-        ("stored (incl. warm-up)", stored, f"= {total}"),
-        ("queued (incl. warm-up)", queued, f"= {total}"),
+        ("acknowledged (incl. warm-up)", total, ""),
+        ("stored", stored, ">= acknowledged"),
+        ("queued", queued, "= stored"),
         ("web RSS MB (all workers)", rss, ""),
     ], extra={"config": {"web_workers": args.web_workers, "threads": args.threads}}, as_json=args.json)
     redis.flushdb()
-    ok = errors == 0 and stored == total and queued == total
+    # Requests in flight when the load stopped may be stored without being counted as acknowledged.
+    ok = errors == 0 and stored >= total and queued == stored
     return 0 if ok else 1
 
 

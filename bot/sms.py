@@ -45,19 +45,15 @@ _HARMLESS_INVISIBLE = {"\u200b": "", "\ufeff": "", "\u2060": "", "\u00ad": ""}
 # Look-alikes that force UCS-2 for no visible gain. Applied only when the whole text then
 # becomes GSM-7, so a text that needs UCS-2 anyway (Amharic, Hindi, emoji...) keeps them.
 _GSM_LOOKALIKES = {
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u02bc": "'", "\u2039": "'", "\u203a": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u00ab": '"', "\u00bb": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
-    "\u2015": "-", "\u2212": "-",
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc\u2039\u203a", "'"),  # curly and prime quotes
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),  # double quotes, guillemets
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),  # hyphens, dashes, minus
+    **dict.fromkeys("\u2022\u2023\u2043", "-"),  # bullets
+    **dict.fromkeys(
+        "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t", " "
+    ),  # non-breaking, typographic and ideographic spaces
+    **dict.fromkeys("\u200c\u200d", ""),  # zero-width (non-)joiners, meaningless in GSM-7 text
     "\u2026": "...",
-    "\u2022": "-", "\u2023": "-", "\u2043": "-", "\u00b7": "-",
-    "\u00a0": " ", "\u2000": " ", "\u2001": " ", "\u2002": " ", "\u2003": " ",
-    "\u2004": " ", "\u2005": " ", "\u2006": " ", "\u2007": " ", "\u2008": " ",
-    "\u2009": " ", "\u200a": " ", "\u202f": " ", "\u205f": " ", "\u3000": " ",
-    "\t": " ",
-    "\u200c": "", "\u200d": "",
 }
 _INVISIBLE_TABLE = str.maketrans(_HARMLESS_INVISIBLE)
 _LOOKALIKE_TABLE = str.maketrans(_GSM_LOOKALIKES)

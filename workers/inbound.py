@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
@@ -26,8 +27,45 @@ from workers.sending import body_digest, queue_next_for
 log = logging.getLogger(__name__)
 
 
+MAX_ATTEMPTS = 5
+ORDER_WAIT_S = 5.0
+
+
+def _give_up_if_poisoned(services: Services, message_id: int) -> bool:
+    """A message whose processing crashed MAX_ATTEMPTS times is marked failed, visibly."""
+    with services.db.session() as session:
+        failed = session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == message_id, InboundMessage.status.in_(InboundStatus.PENDING),
+                   InboundMessage.attempts >= MAX_ATTEMPTS)
+            .values(status=InboundStatus.FAILED, error="processing failed repeatedly")
+        ).rowcount
+    if failed:
+        log.error("inbound.gave_up", extra={"message_id": message_id, "attempts": MAX_ATTEMPTS})
+    return bool(failed)
+
+
+def _wait_for_earlier(services: Services, message_id: int) -> None:
+    """Let this person's earlier messages finish first (several workers may hold a burst)."""
+    deadline = time.monotonic() + ORDER_WAIT_S
+    with services.db.session() as session:
+        sender = session.scalar(select(InboundMessage.from_hash).where(InboundMessage.id == message_id))
+    while time.monotonic() < deadline:
+        with services.db.session() as session:
+            earlier = session.scalar(
+                select(InboundMessage.id).where(
+                    InboundMessage.from_hash == sender, InboundMessage.id < message_id,
+                    InboundMessage.status.in_(InboundStatus.PENDING)).limit(1))
+        if earlier is None:
+            return
+        time.sleep(0.1)
+
+
 def claim(services: Services, message_id: int) -> str | None:
     """Take the message for this worker, or None if it is done or held by a live worker."""
+    if _give_up_if_poisoned(services, message_id):
+        return None
+    _wait_for_earlier(services, message_id)
     token = secrets.token_hex(8)
     lease_start = utcnow() - timedelta(seconds=services.config.PROCESSING_LEASE_S)
     with services.db.session() as session:

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from bot.models import InboundMessage, InboundStatus, OutboxMessage, OutboxStatus, utcnow
 from bot.queue import inbound_job_id
@@ -42,7 +42,8 @@ def sweep(services: Services, grace_s: float | None = None) -> SweepReport:
             .limit(BATCH)
         ).all()
         contact_ids = session.scalars(
-            select(distinct(OutboxMessage.contact_id))
+            select(OutboxMessage.contact_id)
+            .distinct()
             .where(OutboxMessage.status.in_(OutboxStatus.OPEN), OutboxMessage.created_at < cutoff,
                    OutboxMessage.contact_id.is_not(None))
             .limit(BATCH)

@@ -151,3 +151,25 @@ def test_messages_arriving_while_redis_is_down_are_answered_when_it_returns(tmp_
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=20)
     assert sorted(m.to for m in twilio_standin.store.all()) == [f"+25470000200{i}" for i in range(5)]
+
+
+def test_a_message_that_keeps_crashing_is_marked_failed_not_retried_forever(client, services, twilio_standin):
+    from datetime import timedelta
+
+    from bot.models import utcnow
+    from tests.conftest import drain, inbound_form, post_signed
+    from workers.sweeper import sweep
+
+    post_signed(client, inbound_form("Hi"))
+    with services.db.session() as session:
+        message = session.scalars(select(InboundMessage)).one()
+        # As left by five workers that each died while processing it.
+        message.status, message.attempts = "processing", 5
+        message.claimed_at = utcnow() - timedelta(hours=1)
+    services.redis.flushdb()
+    sweep(services)
+    drain(services)
+    with services.db.session() as session:
+        message = session.scalars(select(InboundMessage)).one()
+        assert message.status == "failed" and "repeatedly" in message.error
+    assert twilio_standin.store.requests == 0

@@ -1,0 +1,104 @@
+"""Safety gate figures: time per assess(), recall/precision, similarity calibration.
+
+Run from the repository root:
+
+    .venv/bin/python -m bench.safety [--csv content/redteam/crisis_redteam.csv] [--no-embeddings]
+
+It prints (1) the time one assess() takes, lexicon-only and with embeddings,
+(2) recall and precision per language for both, and (3) the calibration sweep
+for the similarity layer: for each threshold, how many crisis rows the layer
+adds and how many false alarms it raises on rows the lexicon leaves below
+HIGH. The default threshold is the lowest one with no false alarm, plus 0.01.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from bot.safety.eval import Case, evaluate, read_cases
+from bot.safety.gate import SafetyGate, base_language
+from bot.safety.levels import Level
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CSV = ROOT / "content" / "redteam" / "crisis_redteam.csv"
+
+
+def _time_per_call(gate: SafetyGate, cases: list[Case], rounds: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(rounds):
+        for case in cases:
+            start = time.perf_counter()
+            gate.assess(case.text, case.lang)
+            samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.mean(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def _report(title: str, gate: SafetyGate, cases: list[Case]) -> None:
+    report = evaluate(gate, cases)
+    print(f"\n{title}")
+    print(f"  {'language':<9} {'recall':>7} {'precision':>9} {'n':>4}")
+    for lang, s in sorted(report.per_language.items()):
+        print(f"  {lang:<9} {s.recall:>7.3f} {s.precision:>9.3f} {s.n:>4}")
+    o = report.overall
+    print(f"  {'overall':<9} {o.recall:>7.3f} {o.precision:>9.3f} {o.n:>4}")
+
+
+def _calibrate(gate: SafetyGate, cases: list[Case]) -> None:
+    """Sweep the similarity threshold over the rows the lexicon leaves below HIGH."""
+    layer = gate.similarity
+    assert layer is not None
+    gate.similarity = None
+    eligible = []
+    for case in cases:
+        lexical, masks = gate._lexical(case.text, gate._ordered(case.lang), base_language(case.lang))
+        if lexical.level < Level.HIGH and not lexical.negated and not masks:
+            eligible.append((case, layer.nearest(case.text)))
+    gate.similarity = layer
+    crises = sum(1 for case, _ in eligible if case.expected)
+    print(f"\ncalibration: {len(eligible)} rows below HIGH after the lexicon ({crises} of them crises)")
+    print(f"  {'threshold':>9} {'margin':>6} {'added':>5} {'false alarms':>12}")
+    for step in range(30, 62, 2):
+        threshold = step / 100
+        for margin in (0.0, layer.margin):
+            added = alarms = 0
+            for case, match in eligible:
+                if match and match.positive >= threshold and match.positive - match.negative >= margin:
+                    added += case.expected
+                    alarms += not case.expected
+            print(f"  {threshold:>9.2f} {margin:>6.2f} {added:>5} {alarms:>12}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    parser.add_argument("--no-embeddings", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    cases = read_cases(args.csv)
+
+    lexical = SafetyGate.from_directory(embeddings=False)
+    mean, p95 = _time_per_call(lexical, cases, args.rounds)
+    print(f"lexicon-only assess(): mean {mean:.2f} ms, p95 {p95:.2f} ms over {len(cases) * args.rounds} calls")
+    _report("lexicon only", lexical, cases)
+    if args.no_embeddings:
+        return
+
+    start = time.perf_counter()
+    full = SafetyGate.from_directory(embeddings=True)
+    full.warm()
+    print(f"\nembedder load + curated examples: {time.perf_counter() - start:.2f} s")
+    mean, p95 = _time_per_call(full, cases, 1)
+    print(f"with embeddings assess(): mean {mean:.2f} ms, p95 {p95:.2f} ms over {len(cases)} calls")
+    benign = [c for c in cases if not c.expected]
+    mean, p95 = _time_per_call(full, benign, 1)
+    print(f"with embeddings, not_crisis rows (the embedder runs): mean {mean:.2f} ms, p95 {p95:.2f} ms")
+    _report(f"with embeddings (threshold {full.similarity.threshold}, margin {full.similarity.margin})", full, cases)
+    _calibrate(full, cases)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""``flask --app bot content ...``: validate, import and export the content library.
+
+The library folder is ``CONTENT_DIR`` from the app config (default: the starter library
+shipped in content/library).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from content.errors import ContentError
+from content.loader import load_library
+from content.problems import Report
+from content.schema import Library, Status
+from content.transfer import FORMATS, export_library, import_into
+from content.validate import validate
+
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent / "library"
+
+content_cli = AppGroup("content", help="Validate, import and export the content library.")
+
+
+def content_dir() -> Path:
+    """The configured library folder."""
+    return Path(current_app.config.get("CONTENT_DIR") or DEFAULT_CONTENT_DIR)
+
+
+def _fail(error: ContentError) -> None:
+    for problem in error.problems:
+        click.echo(problem, err=True)
+    click.echo(str(error), err=True)
+    raise SystemExit(1)
+
+
+def _show(report: Report, quiet_warnings: bool = False) -> None:
+    for problem in report.problems:
+        if problem.severity == "error" or not quiet_warnings:
+            click.echo(str(problem), err=problem.severity == "error")
+
+
+def _counts(library: Library) -> str:
+    lines = ["locale  texts  approved  draft  in_review  retired"]
+    for locale in library.locales():
+        statuses = Counter(t.status for m in library.messages for t in m.texts if t.locale == locale)
+        lines.append(
+            f"{locale:<7} {sum(statuses.values()):>5}  {statuses[Status.APPROVED]:>8}  "
+            f"{statuses[Status.DRAFT]:>5}  {statuses[Status.IN_REVIEW]:>9}  {statuses[Status.RETIRED]:>7}"
+        )
+    lines.append(
+        f"{len(library.messages)} messages, {len(library.modules)} modules, {len(library.courses)} courses, "
+        f"{len(library.screenings)} screenings, {len(library.keyword_sets)} keyword sets, "
+        f"{len(library.regions)} region(s)"
+    )
+    return "\n".join(lines)
+
+
+@content_cli.command("validate")
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--quiet-warnings", is_flag=True, help="Print errors only (warnings are still counted).")
+def validate_command(path: Path | None, strict: bool, quiet_warnings: bool) -> None:
+    """Check the library (or PATH) and print every problem with file and line."""
+    folder = path or content_dir()
+    try:
+        library = load_library(folder)
+    except ContentError as exc:
+        _fail(exc)
+        return
+    report = validate(library)
+    _show(report, quiet_warnings)
+    click.echo(_counts(library))
+    click.echo(f"{folder}: {report.summary()}")
+    if report.errors or (strict and report.warnings):
+        raise SystemExit(1)
+
+
+@content_cli.command("export")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), help="Default: from OUT's suffix (.xlsx, .csv), else yaml."
+)
+@click.option("--locale", "locales", multiple=True, help="Only these locales in the texts table (repeatable).")
+def export_command(out: Path, fmt: str | None, locales: tuple[str, ...]) -> None:
+    """Write the library to OUT: a YAML folder, an .xlsx workbook, a .csv texts file or a CSV folder."""
+    try:
+        written = export_library(content_dir(), out, fmt, locales)
+    except ContentError as exc:
+        _fail(exc)
+        return
+    click.echo(f"wrote {len(written)} file(s) to {out}")
+
+
+@content_cli.command("import")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
+def import_command(source: Path, dry_run: bool) -> None:
+    """Merge SOURCE (.xlsx, .csv, a CSV folder or a YAML folder) into the library; all or nothing."""
+    try:
+        result = import_into(content_dir(), source, dry_run)
+    except ContentError as exc:
+        _fail(exc)
+        return
+    _show(result.report, quiet_warnings=True)
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{verb} {result.texts_in_file} text row(s) from {source}; {result.report.summary()}")
+    if not dry_run:
+        click.echo(f"rewrote {len(result.written)} file(s) in {content_dir()}")

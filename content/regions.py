@@ -1,0 +1,67 @@
+"""Reading region files and the library settings file."""
+
+from __future__ import annotations
+
+from content.schema import Helpline, Region, Settings
+from content.yamlnodes import Node
+
+
+def read_settings(document: Node) -> Settings:
+    """Library-wide settings; every field has a default so the file may be short."""
+    top = document.mapping(
+        {"kind", "source_locale", "default_locale", "default_region", "sms_segment_budget", "placeholder_examples"}
+    )
+    return Settings(
+        source_locale=top["source_locale"].text() if "source_locale" in top else "en",
+        default_locale=top["default_locale"].text() if "default_locale" in top else "en",
+        default_region=top["default_region"].optional_text() if "default_region" in top else None,
+        sms_segment_budget=top["sms_segment_budget"].integer() if "sms_segment_budget" in top else 3,
+        placeholder_examples=tuple((k, v.text()) for k, v in top["placeholder_examples"].mapping().items())
+        if "placeholder_examples" in top
+        else (),
+    )
+
+
+def read_region(document: Node, stem: str) -> Region:
+    """A region; its id defaults to the file name so regions/kenya.yaml is region 'kenya'."""
+    top = document.mapping(
+        {
+            "kind",
+            "id",
+            "name",
+            "country_codes",
+            "time_zone",
+            "default_locale",
+            "locales",
+            "required_locales",
+            "helplines",
+            "allow",
+        },
+        ("name", "time_zone", "default_locale", "locales", "helplines"),
+    )
+    helplines = []
+    for node in top["helplines"].items():
+        h = node.mapping({"name", "number", "hours", "placeholder", "description"}, ("name", "number"))
+        helplines.append(
+            Helpline(
+                h["name"].text(),
+                h["number"].text(),
+                h["hours"].text() if "hours" in h else "",
+                h["placeholder"].boolean() if "placeholder" in h else False,
+                h["description"].text() if "description" in h else "",
+            )
+        )
+    allow = top["allow"].mapping({"numbers", "domains"}) if "allow" in top else {}
+    return Region(
+        id=top["id"].text() if "id" in top else stem,
+        name=top["name"].text(),
+        country_codes=top["country_codes"].texts() if "country_codes" in top else (),
+        time_zone=top["time_zone"].text(),
+        default_locale=top["default_locale"].text(),
+        locales=top["locales"].texts(),
+        required_locales=top["required_locales"].texts() if "required_locales" in top else (),
+        helplines=tuple(helplines),
+        allowed_numbers=allow["numbers"].texts() if "numbers" in allow else (),
+        allowed_domains=allow["domains"].texts() if "domains" in allow else (),
+        origin=document.origin,
+    )

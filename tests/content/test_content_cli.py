@@ -1,0 +1,74 @@
+"""``flask content validate|export|import`` as a content lead uses them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from flask.testing import FlaskCliRunner
+
+from content.cli import DEFAULT_CONTENT_DIR
+from content.loader import load_library
+
+Runner = Callable[[Path], FlaskCliRunner]
+
+
+def test_validate_the_starter_library(cli_runner: Runner) -> None:
+    result = cli_runner(DEFAULT_CONTENT_DIR).invoke(args=["content", "validate"])
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+    assert "sw        140" in result.output
+
+
+def test_validate_reports_errors_with_location_and_fails(cli_runner: Runner, make_library: Callable[..., Path]) -> None:
+    too_long = """
+        kind: messages
+        defaults: {status: approved, provenance: {author: Test author}}
+        messages:
+          long.one: "%s"
+    """ % ("word " * 120)
+    folder = make_library({"en/long.yaml": too_long})
+    result = cli_runner(folder).invoke(args=["content", "validate"])
+    assert result.exit_code == 1
+    assert "ERROR en/long.yaml:4: 'long.one' (en/SMS): SMS body is 4 segments (GSM-7, 599 units)" in result.output
+
+
+def test_validate_strict_fails_on_warnings(cli_runner: Runner) -> None:
+    result = cli_runner(DEFAULT_CONTENT_DIR).invoke(args=["content", "validate", "--strict", "--quiet-warnings"])
+    assert result.exit_code == 1
+    assert "WARNING" not in result.output
+
+
+def test_load_errors_fail_cleanly(cli_runner: Runner, make_library: Callable[..., Path]) -> None:
+    folder = make_library({"en/bad.yaml": "kind: messages\nmessages: [oops]\n"})
+    result = cli_runner(folder).invoke(args=["content", "validate"])
+    assert result.exit_code == 1
+    assert "en/bad.yaml:2: expected a block of 'key: value' lines here" in result.output
+
+
+def test_export_then_import_through_the_cli(
+    cli_runner: Runner, make_library: Callable[..., Path], tmp_path: Path
+) -> None:
+    source = make_library()
+    runner = cli_runner(source)
+    exported = runner.invoke(args=["content", "export", str(tmp_path / "out.xlsx")])
+    assert exported.exit_code == 0, exported.output
+    target = tmp_path / "fresh"
+    target_runner = cli_runner(target)
+    dry = target_runner.invoke(args=["content", "import", "--dry-run", str(tmp_path / "out.xlsx")])
+    assert dry.exit_code == 0, dry.output
+    assert "would import" in dry.output
+    assert not target.exists()
+    done = target_runner.invoke(args=["content", "import", str(tmp_path / "out.xlsx")])
+    assert done.exit_code == 0, done.output
+    assert load_library(target) == load_library(source)
+
+
+def test_import_of_bad_rows_fails_with_row_numbers(
+    cli_runner: Runner, make_library: Callable[..., Path], tmp_path: Path
+) -> None:
+    sheet = tmp_path / "texts.csv"
+    sheet.write_text("id,locale,version,status,sms,author\nhello.one,sw,1,maybe,Habari,X\n", encoding="utf-8")
+    result = cli_runner(make_library()).invoke(args=["content", "import", str(sheet)])
+    assert result.exit_code == 1
+    assert "texts.csv row 2: status 'maybe' is not one of" in result.output

@@ -1,0 +1,124 @@
+"""The shipped starter library: complete, valid, honest about review, walkable in the demo."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.sms import gsm_safe, segment_info
+from content.render import fill_examples, format_helplines, format_menu
+from content.schema import Library, Status
+from content.store import ContentStore
+from content.validate import ENGINE_MESSAGE_IDS, validate
+
+TRANSLATED = ("es", "fr", "sw")
+
+
+def test_starter_library_has_no_errors_and_only_expected_warnings(starter_library: Library) -> None:
+    report = validate(starter_library)
+    assert report.errors == []
+    assert {p.code for p in report.warnings} == {"clinical-review", "placeholder-helpline"}
+
+
+def test_english_source_is_approved_and_says_it_needs_re_review(starter_library: Library) -> None:
+    for message in starter_library.messages:
+        text = message.text("en")
+        assert text is not None, message.id
+        assert "re-review" in text.provenance.notes or "reviewed by a clinician" in text.provenance.notes
+        assert text.provenance.evidence_sources, message.id
+    assert set(ENGINE_MESSAGE_IDS) <= {m.id for m in starter_library.messages}
+
+
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_every_text_has_a_draft_translation(starter_library: Library, locale: str) -> None:
+    for message in starter_library.messages:
+        text = message.text(locale, approved_only=False)
+        assert text is not None, f"{message.id} has no {locale} text"
+        assert text.status == Status.DRAFT
+        assert text.provenance.notes.startswith("draft: needs community review")
+
+
+def test_english_bodies_stay_within_two_segments(starter_library: Library, starter_store: ContentStore) -> None:
+    values = {
+        "helplines": format_helplines(starter_store.helplines("demo")),
+        "menu": format_menu(starter_store.menu("en")),
+        **dict(starter_library.settings.placeholder_examples),
+    }
+    for message in starter_library.messages:
+        body = gsm_safe(fill_examples(message.text("en").sms, values))  # type: ignore[union-attr]
+        assert segment_info(body).segments <= 2, message.id
+
+
+@pytest.mark.parametrize("locale", ["en", *TRANSLATED])
+def test_every_module_can_be_walked_with_the_keywords_it_mentions(starter_store: ContentStore, locale: str) -> None:
+    """Each step tells the reader which words to reply, and those words work in that language."""
+    entries = starter_store.menu(locale)
+    assert [e.module_id for e in entries] == [
+        "stress",
+        "sleep",
+        "breathing",
+        "problem_solving",
+        "activity",
+        "support",
+        "understanding",
+        "get_help",
+    ]
+    for entry in entries:
+        module = starter_store.module(entry.module_id)
+        for number, step_id in enumerate(module.steps, 1):
+            body = starter_store.message(step_id).text(locale, approved_only=False).sms  # type: ignore[union-attr]
+            words = set(re.findall(r"\b[A-ZÀ-Ý]{3,}\b", body))
+            actions = {starter_store.keyword_action(w, [locale]) for w in words}
+            assert "menu" in actions, f"{step_id} ({locale}) does not say how to reach the menu"
+            if number < len(module.steps):
+                assert "next" in actions, f"{step_id} ({locale}) does not say how to continue"
+            else:
+                for choice in (c for c in module.choices if c.reply):
+                    assert re.search(rf"\b{choice.reply}\b", body), (
+                        f"{step_id} ({locale}) never offers '{choice.reply}'"
+                    )
+
+
+@pytest.mark.parametrize("locale", ["en", *TRANSLATED])
+def test_opt_out_and_help_work_in_every_language(starter_store: ContentStore, locale: str) -> None:
+    stop_word = {"en": "STOP", "es": "BAJA", "fr": "ARRÊT", "sw": "ACHA"}[locale]
+    help_word = {"en": "HELP", "es": "AYUDA", "fr": "AIDE", "sw": "MSAADA"}[locale]
+    assert starter_store.keyword_action(stop_word, [locale]) == "stop"
+    assert starter_store.keyword_action(stop_word.lower() + "!", ["en"]) == "stop"
+    assert starter_store.keyword_action(help_word, [locale]) == "help"
+
+
+def test_screening_instruments_use_standard_scoring(starter_store: ContentStore) -> None:
+    def bands(instrument: str) -> list[tuple[int, int, str]]:
+        return [(b.min, b.max, b.severity) for b in starter_store.screening(instrument).bands]
+
+    assert bands("phq9") == [
+        (0, 4, "minimal"),
+        (5, 9, "mild"),
+        (10, 14, "moderate"),
+        (15, 19, "moderately severe"),
+        (20, 27, "severe"),
+    ]
+    assert bands("gad7") == [(0, 4, "minimal"), (5, 9, "mild"), (10, 14, "moderate"), (15, 21, "severe")]
+    assert bands("phq2") == bands("gad2") == [(0, 2, "negative"), (3, 6, "positive")]
+    phq9 = starter_store.screening("phq9")
+    assert [q.crisis_if_above for q in phq9.questions] == [None] * 8 + [0]
+    assert [o.value for o in phq9.scale] == [0, 1, 2, 3]
+    assert starter_store.render(phq9.scale[3].label_id, "en", "sms").text == "Nearly every day"
+    assert len(starter_store.screening("gad7").questions) == 7
+
+
+def test_courses(starter_store: ContentStore) -> None:
+    dwm = starter_store.course("doing_what_matters")
+    assert [s.day for s in dwm.steps] == [0, 1, 2, 3, 4, 5, 6]
+    weekly = starter_store.course("weekly_checkin")
+    assert weekly.repeat_every_days == 7
+    assert weekly.steps[0].message_id == "checkin.weekly"
+
+
+def test_demo_helplines_are_clearly_placeholders(starter_store: ContentStore) -> None:
+    for helpline in starter_store.helplines("demo"):
+        assert helpline.placeholder
+        assert "REPLACE" in helpline.name
+        assert re.search(r"555 01\d\d$", helpline.number)
