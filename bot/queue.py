@@ -72,6 +72,14 @@ class JobQueue:
             return queue.enqueue_in(timedelta(seconds=delay_s), "workers.jobs.send_outbound", outbox_id, **kwargs)
         return queue.enqueue("workers.jobs.send_outbound", outbox_id, at_front=at_front, **kwargs)
 
+    def enqueue_erasure(self, contact_id: int, delay_s: float) -> Job:
+        """Erase a person's data once their confirmation has had time to go out."""
+        return self.queues[SCHEDULE].enqueue_in(
+            timedelta(seconds=delay_s), "workers.jobs.erase_contact", contact_id,
+            job_id=f"erase-{contact_id}", job_timeout=self.job_timeout, result_ttl=RESULT_TTL_S,
+            failure_ttl=FAILURE_TTL_S,
+        )
+
     def job_is_live(self, job_id: str, stale_after_s: float) -> bool:
         """True when a job exists that will still run, or is running with a recent heartbeat."""
         try:

@@ -128,6 +128,8 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
         JOB_TIMEOUT_S=20,
         PROCESSING_LEASE_S=30,
         SIMULATOR_ENABLED=True,
+        SAFETY_EMBEDDINGS=False,  # lexicons and rules; tests that need embeddings turn them on
+        ERASURE_DELAY_S=0,
     )
     values.update(overrides)
     return Config.from_env({}, **values)

@@ -13,13 +13,16 @@ import logging
 import secrets
 import time
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.conversation import Engine, Outcome, Profile, Turn
-from bot.models import AuditEvent, ConsentRecord, Contact, InboundMessage, InboundStatus, OutboxMessage, utcnow
+from bot.models import (
+    AuditEvent, ConsentRecord, Contact, Escalation, InboundMessage, InboundStatus, OutboxMessage, utcnow,
+)
 from bot.services import Services
 from bot.sms import compose, segment_info
 from workers.sending import body_digest, queue_next_for
@@ -118,7 +121,26 @@ def _store_replies(services: Services, session: Session, contact: Contact, messa
     return count
 
 
-def _apply(contact: Contact, outcome: Outcome, session: Session) -> None:
+SEVERITY_ORDER = {"concern": 1, "high": 2, "imminent": 3}
+
+
+def _escalate(session: Session, contact: Contact, message: InboundMessage, severity: str,
+              rules: tuple[str, ...]) -> None:
+    """Open a case, or raise the severity of the person's open case (never a second one)."""
+    case = session.scalars(select(Escalation).where(Escalation.contact_id == contact.id,
+                                                    Escalation.status == "open")).first()
+    reason = ",".join(rules)
+    if case is None:
+        session.add(Escalation(contact_id=contact.id, inbound_id=message.id, severity=severity, reason=reason))
+        log.warning("escalation.opened", extra={"severity": severity, "rules": list(rules)})
+        return
+    if SEVERITY_ORDER.get(severity, 0) > SEVERITY_ORDER.get(case.severity, 0):
+        case.severity = severity
+    case.reason = ",".join(sorted(set(filter(None, case.reason.split(","))) | set(rules)))[:2000]
+    log.warning("escalation.updated", extra={"severity": case.severity, "rules": list(rules)})
+
+
+def _apply(contact: Contact, message: InboundMessage, outcome: Outcome, session: Session) -> None:
     now = utcnow()
     contact.state = outcome.state
     if outcome.locale:
@@ -132,11 +154,17 @@ def _apply(contact: Contact, outcome: Outcome, session: Session) -> None:
         session.add(ConsentRecord(contact_id=contact.id, wording_ref=ref, locale=locale, decision=decision))
         if decision == "given":
             contact.consent_version, contact.consented_at = ref, now
+    if outcome.escalation:
+        _escalate(session, contact, message, *outcome.escalation)
+    if outcome.pause:
+        contact.paused = True
     for event in outcome.events:
         session.add(AuditEvent(actor="worker", action=event, contact_id=contact.id, detail={}))
+    for action, detail in outcome.audit:
+        session.add(AuditEvent(actor="worker", action=action, contact_id=contact.id, detail=detail))
 
 
-def process(services: Services, message_id: int, engine: Engine) -> str:
+def process(services: Services, message_id: int, engine: Engine, gate: Any) -> str:
     token = claim(services, message_id)
     if token is None:
         return "skipped"
@@ -146,11 +174,15 @@ def process(services: Services, message_id: int, engine: Engine) -> str:
         contact.channel = message.channel
         contact.last_inbound_at = message.received_at
         text = services.cipher.decrypt(message.body_enc, b"body") if message.body_enc else ""
+        # The safety gate runs before anything else, on every message.
+        assessment = gate.assess(text, contact.locale) if text.strip() else None
         profile = Profile(locale=contact.locale, opted_out=contact.opted_out,
                           consented=contact.consent_version is not None, region=contact.region)
-        outcome = engine.step(contact.state or {}, Turn(text=text, channel=message.channel,
-                                                        num_media=message.num_media), profile)
-        _apply(contact, outcome, session)
+        turn = Turn(text=text, channel=message.channel, num_media=message.num_media,
+                    risk=int(assessment.level) if assessment else 0,
+                    risk_rules=tuple(assessment.rules) if assessment else ())
+        outcome = engine.step(contact.state or {}, turn, profile)
+        _apply(contact, message, outcome, session)
         replies = _store_replies(services, session, contact, message, outcome)
         done = session.execute(
             update(InboundMessage)
@@ -162,6 +194,9 @@ def process(services: Services, message_id: int, engine: Engine) -> str:
             log.warning("inbound.lease_lost", extra={"message_id": message_id})
             return "lease-lost"
         contact_id = contact.id
-    log.info("inbound.processed", extra={"message_id": message_id, "replies": replies})
+    log.info("inbound.processed", extra={"message_id": message_id, "replies": replies,
+                                         "risk": turn.risk, "rules": list(turn.risk_rules)})
+    if outcome.erase:
+        services.jobs.enqueue_erasure(contact_id, delay_s=services.config.ERASURE_DELAY_S)
     queue_next_for(services, contact_id)
     return "processed"

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from workers import runtime
 from workers.inbound import process
+from workers.erasure import erase
 from workers.sending import send_row
 
 
 def handle_inbound(message_id: int) -> str:
-    return process(runtime.services(), message_id, runtime.engine())
+    return process(runtime.services(), message_id, runtime.engine(), runtime.safety_gate())
+
+
+def erase_contact(contact_id: int) -> str:
+    return erase(runtime.services(), contact_id)
 
 
 def send_outbound(outbox_id: int) -> str:

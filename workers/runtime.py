@@ -1,11 +1,14 @@
 """The worker process's services, built once and reused by every job.
 
-Models and the content library live here for the life of the process. RQ's
-SimpleWorker runs jobs in this same process (no fork), which is what keeps
-CTranslate2 objects safe.
+Models, the safety gate and the content library live here for the life of the
+process. RQ's SimpleWorker runs jobs in this same process (no fork), which is
+what keeps CTranslate2 objects safe.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
 
 from bot.config import Config
 from bot.conversation import Engine
@@ -31,5 +34,21 @@ def services() -> Services:
 def engine() -> Engine:
     global _engine
     if _engine is None:
-        _engine = Engine(services().content, default_region=services().config.DEFAULT_REGION)
+        current = services()
+        _engine = Engine(current.content, default_region=current.config.DEFAULT_REGION)
     return _engine
+
+
+@lru_cache(maxsize=4)
+def _gate(content_dir: str, embeddings: bool) -> Any:
+    from bot.safety.gate import SafetyGate
+
+    gate = SafetyGate.from_config({"CONTENT_DIR": content_dir, "SAFETY_EMBEDDINGS": embeddings})
+    gate.warm()
+    return gate
+
+
+def safety_gate() -> Any:
+    """The crisis gate (lexicons, rules, embeddings), loaded once per process."""
+    config = services().config
+    return _gate(config.CONTENT_DIR, config.SAFETY_EMBEDDINGS)

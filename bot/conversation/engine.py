@@ -1,0 +1,300 @@
+"""The conversation engine: (state, message, content, services) -> (new state, replies).
+
+Pure: no I/O, no clock, no randomness. The safety gate's verdict arrives with
+the turn, and the free-text helpers (intent matching, the guarded dialogue
+model) are handed in, so every flow is tested table by table and a health
+worker can replay why a reply was sent. Everything said is approved content,
+referenced by ``item@version`` in the person's locale, or a generated reply
+labelled as such.
+
+Order of precedence in a turn:
+1. an opted-out person gets silence until a start keyword (a crisis still opens a case);
+2. a crisis (HIGH or IMMINENT) gets the crisis reply first, whatever the flow;
+3. global keywords (STOP, HELP, BOT, DATA, LANGUAGE, DELETE) in every enabled language;
+4. the current flow: onboarding, menu, module, screening, safety plan, free text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any, Mapping
+
+from babel import Locale, UnknownLocaleError
+
+from bot.conversation import crisis, screening
+from bot.conversation.types import (
+    CONSENT, DELETE_CONFIRM, LANGUAGE, MENU, MODULE, NEW, RISK_CONCERN, SAFETY_PLAN, SCREENING,
+    Content, Dialogue, IntentMatcher, Outcome, Profile, Reply, Turn,
+)
+
+# Keywords that mean the same from anywhere in a conversation, most important first.
+GLOBAL_ACTIONS = ("stop", "help", "bot", "data", "language", "delete")
+SCREENINGS_ON_MENU = ("phq9", "gad7")
+
+
+def native_name(code: str) -> str:
+    """A language's name in that language ("Kiswahili", "Español"), for menus."""
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_")) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" .!?,;:")
+
+
+class Engine:
+    """Runs one turn. Holds only content, settings and stateless helpers, never per-person data."""
+
+    def __init__(self, content: Content, default_region: str = "demo", intents: IntentMatcher | None = None,
+                 dialogue: Dialogue | None = None, consent_item: str = "onboarding.consent"):
+        self.content = content
+        self.default_region = default_region
+        self.intents = intents
+        self.dialogue = dialogue
+        self.consent_item = consent_item
+
+    # -- saying things -----------------------------------------------------------
+    def enabled_locales(self) -> list[str]:
+        """Locales a person may choose: those whose consent wording is approved."""
+        from content.store import ContentMissing
+
+        enabled = []
+        for locale in self.content.locales():
+            try:
+                rendered = self.content.render(self.consent_item, locale, "sms")
+            except ContentMissing:
+                continue
+            if rendered.locale == locale:
+                enabled.append(locale)
+        return enabled or [self.content.default_locale]
+
+    def helplines_text(self, region: str) -> str:
+        return "\n".join(
+            f"{h.name}: {h.number}" + (f" ({h.hours})" if h.hours else "") for h in self.content.helplines(region)
+        )
+
+    def render(self, out: Outcome, item_id: str, locale: str, channel: str,
+               values: Mapping[str, str] | None = None) -> Any:
+        merged = {"helplines": self.helplines_text(out.region or self.default_region), **(values or {})}
+        return self.content.render(item_id, locale, channel, merged, fallbacks=(self.content.default_locale,))
+
+    def say(self, out: Outcome, item_id: str, locale: str, channel: str, kind: str = "reply",
+            values: Mapping[str, str] | None = None) -> None:
+        rendered = self.render(out, item_id, locale, channel, values)
+        out.replies.append(Reply(item_id, rendered.text, rendered.ref, rendered.locale, kind))
+
+    def menu_entries(self, locale: str) -> list[tuple[int, str, str]]:
+        """(number, target, title): the modules, then the screening checks."""
+        from content.store import ContentMissing
+
+        entries = [(e.number, f"module:{e.module_id}", e.title) for e in self.content.menu(locale)]
+        number = max((n for n, _, _ in entries), default=0)
+        for instrument in SCREENINGS_ON_MENU:
+            try:
+                self.content.screening(instrument)
+                title = self.content.render(f"menu.screening.{instrument}", locale, "sms",
+                                            fallbacks=(self.content.default_locale,)).text
+            except ContentMissing:
+                continue
+            number += 1
+            entries.append((number, f"screening:{instrument}", title))
+        return entries
+
+    def main_menu(self, out: Outcome, locale: str, channel: str) -> None:
+        listing = "\n".join(f"{n}. {title}" for n, _, title in self.menu_entries(locale))
+        self.say(out, "menu.main", locale, channel, values={"menu": listing})
+        for key in ("module", "step", "instrument", "answers"):
+            out.state.pop(key, None)
+        out.state["flow"] = MENU
+
+    def language_menu(self, out: Outcome, locale: str, channel: str) -> None:
+        options = "\n".join(f"{i}. {native_name(code)}" for i, code in enumerate(self.enabled_locales(), 1))
+        self.say(out, "onboarding.choose_language", locale, channel, values={"languages": options})
+        out.state["flow"] = LANGUAGE
+
+    # -- the turn ----------------------------------------------------------------
+    def step(self, state: Mapping[str, Any], turn: Turn, profile: Profile) -> Outcome:
+        out = Outcome(state=dict(state), region=profile.region or self.default_region)
+        locale = profile.locale or self.content.default_locale
+        channel = turn.channel
+        locales = [locale] + [c for c in self.content.locales() if c != locale]
+        actions = self.content.keyword_actions(turn.text, locales) if turn.text.strip() else []
+        action = next((a for a in actions if a in GLOBAL_ACTIONS), None)
+        reply_action = next((a for a in actions if a not in GLOBAL_ACTIONS and a != "start"), None)
+
+        if profile.opted_out:
+            if turn.risk >= crisis.CRISIS:
+                crisis.escalate_silently(out, turn)
+            if "start" in actions:
+                out.opt_in = True
+                out.events.append("opt_in")
+                self.say(out, "keywords.start_confirmation", locale, channel)
+                if profile.consented:
+                    self.main_menu(out, locale, channel)
+            return out
+        if action == "stop":
+            out.opt_out = True
+            out.events.append("opt_out")
+            self.say(out, "keywords.stop_confirmation", locale, channel, kind="optout_confirmation")
+            return out
+        if turn.risk >= crisis.CRISIS:
+            crisis.open_crisis(self, out, turn, locale, channel)
+            return out
+        if turn.risk == RISK_CONCERN:
+            out.audit.append(("safety.concern", {"rules": list(turn.risk_rules)}))
+        if action in {"help", "bot", "data"}:
+            self.say(out, f"keywords.{action}", locale, channel)
+            return out
+        if action == "language":
+            self.language_menu(out, locale, channel)
+            return out
+
+        flow = out.state.get("flow", NEW)
+        if flow == DELETE_CONFIRM:
+            return self._delete_confirm(out, reply_action, locale, channel)
+        if action == "delete":
+            out.state.update(flow=DELETE_CONFIRM, resume=flow)
+            self.say(out, "keywords.delete_confirm", locale, channel)
+            return out
+        if not turn.text.strip() and turn.num_media > 0:
+            self.say(out, "fallback.media_only", locale, channel)
+            return out
+        if flow == NEW:
+            self.say(out, "onboarding.welcome", locale, channel)
+            if len(self.enabled_locales()) > 1:
+                self.language_menu(out, locale, channel)
+            else:
+                self._ask_consent(out, self.enabled_locales()[0], channel)
+            return out
+        if flow == LANGUAGE:
+            return self._language(out, turn.text, profile, locale, channel)
+        if flow == CONSENT:
+            return self._consent(out, reply_action, out.state.get("consent_locale", locale), channel)
+        if not profile.consented:
+            self._ask_consent(out, locale, channel)
+            return out
+        if reply_action == "menu":
+            self.main_menu(out, locale, channel)
+            return out
+        if flow == SAFETY_PLAN:
+            return crisis.safety_plan_step(self, out, reply_action, locale, channel)
+        if flow == SCREENING:
+            return screening.answer(self, out, turn.text, locale, channel)
+        if flow == MODULE:
+            return self._module(out, reply_action, turn.text, locale, channel)
+        return self._menu_choice(out, turn.text, locale, channel)
+
+    # -- flows -------------------------------------------------------------------
+    def _language(self, out: Outcome, text: str, profile: Profile, locale: str, channel: str) -> Outcome:
+        choices = self.enabled_locales()
+        folded = fold(text)
+        chosen = None
+        if folded.isdigit() and 1 <= int(folded) <= len(choices):
+            chosen = choices[int(folded) - 1]
+        for code in choices:
+            if folded in {fold(code), fold(native_name(code))}:
+                chosen = code
+        if chosen is None:
+            self.language_menu(out, locale, channel)
+            return out
+        out.locale = chosen
+        out.events.append("language_set")
+        if profile.consented:
+            self.main_menu(out, chosen, channel)
+        else:
+            self._ask_consent(out, chosen, channel)
+        return out
+
+    def _ask_consent(self, out: Outcome, locale: str, channel: str) -> None:
+        self.say(out, self.consent_item, locale, channel)
+        out.state.update(flow=CONSENT, consent_locale=locale)
+
+    def _consent(self, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome:
+        if action not in {"yes", "no"}:
+            self.say(out, self.consent_item, locale, channel)
+            return out
+        wording = self.render(out, self.consent_item, locale, channel)
+        if action == "yes":
+            out.consent = ("given", wording.ref, wording.locale)
+            out.locale = out.locale or locale
+            out.events.append("consent_given")
+            out.state.pop("consent_locale", None)
+            self.main_menu(out, locale, channel)
+        else:
+            out.consent = ("declined", wording.ref, wording.locale)
+            out.events.append("consent_declined")
+            self.say(out, "onboarding.consent_declined", locale, channel)
+        return out
+
+    def _delete_confirm(self, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome:
+        resume = out.state.pop("resume", MENU)
+        if action == "yes":
+            out.erase = True
+            out.opt_out = True  # nothing more is sent while the erasure runs
+            out.events.append("erasure_requested")
+            self.say(out, "keywords.delete_done", locale, channel, kind="optout_confirmation")
+            out.state = {}
+        else:
+            out.state["flow"] = resume
+            self.say(out, "keywords.delete_cancelled", locale, channel)
+        return out
+
+    def _menu_choice(self, out: Outcome, text: str, locale: str, channel: str) -> Outcome:
+        folded = fold(text)
+        chosen = next((target for n, target, _ in self.menu_entries(locale) if str(n) == folded), None)
+        if chosen is None:
+            return self._free_text(out, text, locale, channel)
+        kind, target = chosen.split(":", 1)
+        if kind == "screening":
+            return screening.start(self, out, target, locale, channel)
+        out.state.update(flow=MODULE, module=target, step=0)
+        out.events.append(f"module_started:{target}")
+        self.say(out, self.content.module(target).steps[0], locale, channel)
+        return out
+
+    def _module(self, out: Outcome, action: str | None, text: str, locale: str, channel: str) -> Outcome:
+        module = self.content.module(out.state["module"])
+        current = int(out.state.get("step", 0))
+        if action == "back":
+            if current == 0:
+                self.main_menu(out, locale, channel)
+                return out
+            out.state["step"] = current - 1
+            self.say(out, module.steps[current - 1], locale, channel)
+            return out
+        if action not in {"next", "yes"}:
+            return self._menu_choice(out, text, locale, channel)
+        step = current + 1
+        if step >= len(module.steps):
+            out.events.append(f"module_completed:{module.id}")
+            self.main_menu(out, locale, channel)
+            return out
+        out.state["step"] = step
+        self.say(out, module.steps[step], locale, channel)
+        return out
+
+    def _free_text(self, out: Outcome, text: str, locale: str, channel: str) -> Outcome:
+        """Something that is neither a keyword nor a menu number."""
+        if self.intents is not None and text.strip():
+            module_id = self.intents(text, locale)
+            if module_id is not None:
+                entry = next((n for n, target, _ in self.menu_entries(locale) if target == f"module:{module_id}"), None)
+                out.audit.append(("intent.matched", {"module": module_id}))
+                if entry is not None:
+                    return self._menu_choice(out, str(entry), locale, channel)
+        if self.dialogue is not None and text.strip():
+            generated = self.dialogue(text, locale)
+            if generated is not None and generated.text:
+                out.replies.append(Reply("generated", generated.text, generated.ref, locale, kind="generated"))
+                out.audit.append(("reply.generated", {"model": generated.ref}))
+                return out
+            if generated is not None:
+                out.audit.append(("generation.blocked", {"rule": generated.blocked_rule, "model": generated.ref}))
+                self.say(out, "fallback.generation_blocked", locale, channel)
+                return out
+        self.say(out, "fallback.not_understood", locale, channel)
+        return out

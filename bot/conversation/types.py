@@ -1,0 +1,85 @@
+"""What goes into and comes out of one conversation turn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+NEW, LANGUAGE, CONSENT, MENU, MODULE = "new", "language", "consent", "menu", "module"
+DELETE_CONFIRM, SCREENING, SAFETY_PLAN = "delete", "screening", "safety_plan"
+
+# Risk levels as the safety gate orders them (bot.safety.levels.Level).
+RISK_NONE, RISK_CONCERN, RISK_HIGH, RISK_IMMINENT = 0, 1, 2, 3
+SEVERITY = {RISK_CONCERN: "concern", RISK_HIGH: "high", RISK_IMMINENT: "imminent"}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One inbound message, with the safety gate's verdict computed before the engine runs."""
+
+    text: str
+    channel: str
+    num_media: int = 0
+    risk: int = RISK_NONE
+    risk_rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Profile:
+    locale: str | None = None
+    opted_out: bool = False
+    consented: bool = False
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    item_id: str
+    text: str
+    ref: str  # "item@version" for approved content, "generated:<model>@<version>" for the dialogue model
+    locale: str
+    kind: str = "reply"
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A dialogue-model reply that passed the output guard, or the rule that blocked it."""
+
+    text: str | None
+    ref: str
+    blocked_rule: str | None = None
+
+
+@dataclass
+class Outcome:
+    state: dict[str, Any]
+    replies: list[Reply] = field(default_factory=list)
+    opt_out: bool = False
+    opt_in: bool = False
+    locale: str | None = None
+    consent: tuple[str, str, str] | None = None  # (decision, wording ref, locale)
+    erase: bool = False
+    escalation: tuple[str, tuple[str, ...]] | None = None  # (severity, rule ids)
+    pause: bool = False
+    events: list[str] = field(default_factory=list)
+    audit: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (action, detail without text)
+    region: str = ""  # the region whose helplines this turn quotes
+
+
+class Content(Protocol):
+    default_locale: str
+
+    def locales(self) -> list[str]: ...
+    def render(self, item_id: str, locale: str, channel: str, values: Mapping[str, str] | None = None,
+               fallbacks: Sequence[str] = ()) -> Any: ...
+    def keyword_actions(self, text: str, locales: Sequence[str]) -> list[str]: ...
+    def helplines(self, region_id: str) -> list[Any]: ...
+    def menu(self, locale: str) -> list[Any]: ...
+    def module(self, module_id: str) -> Any: ...
+    def screening(self, instrument_id: str) -> Any: ...
+
+
+# Free text -> a module id that answers it (multilingual embeddings over the content's own text).
+IntentMatcher = Callable[[str, str], "str | None"]
+# Free text (in the person's language) -> a guarded generated reply, or None when generation is off.
+Dialogue = Callable[[str, str], "Generated | None"]
