@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 from bot.safety.eval import Case, evaluate, read_cases
-from bot.safety.gate import SafetyGate, base_language
-from bot.safety.levels import Level
+from bot.safety.gate import SafetyGate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CSV = ROOT / "content" / "redteam" / "crisis_redteam.csv"
@@ -50,14 +49,9 @@ def _report(title: str, gate: SafetyGate, cases: list[Case]) -> None:
 def _calibrate(gate: SafetyGate, cases: list[Case]) -> None:
     """Sweep the similarity threshold over the rows the lexicon leaves below HIGH."""
     layer = gate.similarity
-    assert layer is not None
-    gate.similarity = None
-    eligible = []
-    for case in cases:
-        lexical, masks = gate._lexical(case.text, gate._ordered(case.lang), base_language(case.lang))
-        if lexical.level < Level.HIGH and not lexical.negated and not masks:
-            eligible.append((case, layer.nearest(case.text)))
-    gate.similarity = layer
+    if layer is None:
+        raise SystemExit("calibration needs the similarity layer (embeddings on)")
+    eligible = [(c, layer.nearest(c.text)) for c in cases if gate.lexical(c.text, c.lang).may_be_raised()]
     crises = sum(1 for case, _ in eligible if case.expected)
     print(f"\ncalibration: {len(eligible)} rows below HIGH after the lexicon ({crises} of them crises)")
     print(f"  {'threshold':>9} {'margin':>6} {'added':>5} {'false alarms':>12}")

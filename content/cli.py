@@ -110,3 +110,34 @@ def import_command(source: Path, dry_run: bool) -> None:
     click.echo(f"{verb} {result.texts_in_file} text row(s) from {source}; {result.report.summary()}")
     if not dry_run:
         click.echo(f"rewrote {len(result.written)} file(s) in {content_dir()}")
+
+
+@content_cli.command("load")
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+def load_command(path: Path | None) -> None:
+    """Copy the library (or PATH) into the database for review in the portal.
+
+    Safe to run on every release: versions already in the database are kept as they
+    are (reviewed edits live there), and only new items and versions are added.
+    """
+    from content.db import load_library_into
+
+    folder = path or content_dir()
+    try:
+        library = load_library(folder)
+    except ContentError as exc:
+        _fail(exc)
+        return
+    report = validate(library)
+    if report.errors:
+        _show(report, quiet_warnings=True)
+        click.echo(f"{folder}: {report.summary()}; nothing loaded", err=True)
+        raise SystemExit(1)
+    with current_app.extensions["tumaini.services"].db.session() as session:
+        result = load_library_into(session, library)
+    for where in result.differing:
+        click.echo(f"kept the database's {where}: it differs from the library file", err=True)
+    click.echo(
+        f"loaded {result.items_created} new item(s) and {result.versions_created} new version(s); "
+        f"kept {result.versions_kept} version(s) already in the database"
+    )

