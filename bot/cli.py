@@ -99,7 +99,10 @@ def simulate(text: str, phone: str, channel: str, timeout: float) -> None:
 def init_app(app: Flask) -> None:
     from bot.demo import demo
 
+    from bot.keys import keys_cli
+
     app.cli.add_command(db_cli)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(release)
     app.cli.add_command(simulate)
     app.cli.add_command(demo)

@@ -78,6 +78,7 @@ class Config:
     SMS_SEGMENT_BUDGET: int = 3
     SEND_MAX_ATTEMPTS: int = 6
     SEND_BACKOFF_S: tuple[str, ...] = ("2", "10", "30", "120", "600")
+    RETENTION_DAYS: int = 90  # messages older than this are deleted; daily counts are kept
     ERASURE_DELAY_S: int = 120  # DELETE: time for the confirmation to go out before everything is erased
     SWEEP_GRACE_S: int = 30
     SWEEP_INTERVAL_S: int = 15

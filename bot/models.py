@@ -7,11 +7,13 @@ plain strings so the sweeper and the portal can query them cheaply.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
+    UniqueConstraint,
     Boolean,
     DateTime,
     ForeignKey,
@@ -73,7 +75,10 @@ class Contact(Base):
 
 class InboundMessage(Base):
     __tablename__ = "inbound_messages"
-    __table_args__ = (Index("ix_inbound_status_received", "status", "received_at"),)
+    __table_args__ = (
+        Index("ix_inbound_status_received", "status", "received_at"),
+        Index("ix_inbound_received_at", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_sid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -95,7 +100,10 @@ class InboundMessage(Base):
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_created", "status", "created_at"),
+        Index("ix_outbox_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
@@ -163,3 +171,16 @@ class Escalation(Base):
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class MessageCount(Base):
+    """Daily message counts that outlive the messages themselves (retention keeps only these)."""
+
+    __tablename__ = "message_counts"
+    __table_args__ = (UniqueConstraint("day", "channel", "direction", name="uq_message_counts_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(8))  # in | out
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -49,6 +49,9 @@ class Housekeeping(threading.Thread):
                     last_lock = now
                 scheduler.enqueue_scheduled_jobs()
                 scheduler.heartbeat()
+                if self.services.redis.set("tumaini:retention-lock", "1", nx=True, ex=24 * 3600):
+                    self.services.jobs.queues[SCHEDULE].enqueue("workers.jobs.purge_expired_messages",
+                                                                job_timeout=3600)
                 if now - last_sweep > interval:
                     last_sweep = now
                     if self.services.redis.set("tumaini:sweep-lock", "1", nx=True, ex=max(1, interval - 1)):

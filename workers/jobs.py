@@ -5,6 +5,7 @@ from __future__ import annotations
 from workers import runtime
 from workers.inbound import process
 from workers.erasure import erase
+from workers.retention import purge_expired
 from workers.sending import send_row
 
 
@@ -18,3 +19,8 @@ def erase_contact(contact_id: int) -> str:
 
 def send_outbound(outbox_id: int) -> str:
     return send_row(runtime.services(), outbox_id)
+
+
+def purge_expired_messages() -> str:
+    report = purge_expired(runtime.services())
+    return f"deleted {report.inbound_deleted} inbound and {report.outbox_deleted} outbound messages"
