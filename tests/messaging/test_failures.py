@@ -32,7 +32,7 @@ def _wait_for(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
 def _worker(config, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "workers", *args], env=config_env(config),
                             cwd=str(Path(__file__).resolve().parents[2]),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=open(os.environ.get("WORKER_LOG", os.devnull), "a"))
 
 
 def _seed(services: Services, *bodies: str) -> int:
