@@ -89,14 +89,28 @@ class Config:
     TRANSLATION_MEMORY_BUDGET_MB: int = 1500
     TRANSLATION_CONFIDENCE_THRESHOLD: float = 0.35
     TRANSLATION_MT_GATE_CHRF: float = 45.0
-    DIALOGUE_ENABLED: bool = True
+    # Off by default: a small model's replies need piloting with health workers first.
+    DIALOGUE_ENABLED: bool = False
     DIALOGUE_MODEL: str = "smollm2-135m-instruct"
     DIALOGUE_LANGUAGES: tuple[str, ...] = ()
     DIALOGUE_THREADS: int = 1
     DIALOGUE_MAX_NEW_TOKENS: int = 60
     DIALOGUE_TIMEOUT_S: float = 3.0
+    DIALOGUE_MAX_SENTENCES: int = 2
+    MODELS_HUB_ENDPOINT: str = ""  # a hub mirror for `models install` on a connected machine
     SAFETY_EMBEDDINGS: bool = True
     SAFETY_RECALL_FLOOR: float = 0.95
+    # Scheduling: courses and check-ins go out at each person's hour, in their zone.
+    QUIET_HOURS: str = "21:00-08:00"  # local time; nothing scheduled is ever sent inside it
+    DEFAULT_TIMEZONE: str = "UTC"  # when a number's country does not tell
+    SCHEDULE_TICK_S: int = 10
+    SCHEDULE_MAX_LATE_S: int = 4 * 3600  # a scheduled message not sent by then is skipped
+    # Sending rates per sender (messages per second), shared by every worker through Redis.
+    SMS_SENDER_TYPE: str = "long_code"  # long_code | toll_free | short_code
+    SENDER_RATES: tuple[str, ...] = ("long_code:1", "toll_free:3", "short_code:100", "whatsapp:80")
+    SENDER_RATE_PER_S: float = 0.0  # above 0: this rate for every sender, whatever its type
+    # WhatsApp outside the 24 h window: an approved template per locale, e.g. en:HX...,sw:HX...
+    WHATSAPP_TEMPLATES: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -136,6 +150,27 @@ class Config:
     def send_backoff(self) -> tuple[int, ...]:
         return tuple(int(v) for v in self.SEND_BACKOFF_S)
 
+    @property
+    def sender_rates(self) -> dict[str, float]:
+        """Messages per second by sender type ("long_code", ..., "whatsapp")."""
+        rates = {}
+        for entry in self.SENDER_RATES:
+            kind, _, value = entry.partition(":")
+            rates[kind.strip()] = float(value)
+        return rates
+
+    def sender_rate(self, channel: str) -> float:
+        """The rate for the sender of a channel's messages."""
+        if self.SENDER_RATE_PER_S > 0:
+            return self.SENDER_RATE_PER_S
+        kind = "whatsapp" if channel == "whatsapp" else self.SMS_SENDER_TYPE
+        return self.sender_rates[kind]
+
+    @property
+    def whatsapp_templates(self) -> dict[str, str]:
+        """Locale -> ContentSid of the approved template sent outside the 24 h window."""
+        return dict(entry.split(":", 1) for entry in self.WHATSAPP_TEMPLATES)
+
     def validate(self) -> None:
         """Refuse settings that would fail later, or leak data in production."""
         for name in ("TWILIO_API_BASE", "PUBLIC_BASE_URL"):
@@ -156,8 +191,41 @@ class Config:
             self.send_backoff
         except ValueError:
             raise ConfigError("SEND_BACKOFF_S must be whole seconds, e.g. 2,10,30") from None
+        self._validate_scheduling()
         if self.production:
             self._validate_production()
+
+    def _validate_scheduling(self) -> None:
+        from bot.timezones import InvalidTimeOfDay, QuietHours, UnknownZone, zone
+
+        try:
+            QuietHours.parse(self.QUIET_HOURS)
+        except InvalidTimeOfDay:
+            raise ConfigError(f"QUIET_HOURS must look like 21:00-08:00, not {self.QUIET_HOURS!r}") from None
+        try:
+            zone(self.DEFAULT_TIMEZONE)
+        except UnknownZone:
+            raise ConfigError(f"DEFAULT_TIMEZONE must be a zone name like Africa/Nairobi, "
+                              f"not {self.DEFAULT_TIMEZONE!r}") from None
+        if self.SCHEDULE_TICK_S < 1 or self.SCHEDULE_MAX_LATE_S < 60:
+            raise ConfigError("SCHEDULE_TICK_S must be at least 1 and SCHEDULE_MAX_LATE_S at least 60")
+        try:
+            rates = self.sender_rates
+        except ValueError:
+            raise ConfigError("SENDER_RATES must look like long_code:1,toll_free:3,short_code:100,whatsapp:80") \
+                from None
+        for kind in ("long_code", "toll_free", "short_code", "whatsapp"):
+            if rates.get(kind, 0) <= 0:
+                raise ConfigError(f"SENDER_RATES needs a positive rate for {kind}")
+        if self.SMS_SENDER_TYPE not in {"long_code", "toll_free", "short_code"}:
+            raise ConfigError(f"SMS_SENDER_TYPE must be long_code, toll_free or short_code, "
+                              f"not {self.SMS_SENDER_TYPE!r}")
+        if self.SENDER_RATE_PER_S < 0:
+            raise ConfigError("SENDER_RATE_PER_S must be 0 (rates by type) or a positive rate")
+        for entry in self.WHATSAPP_TEMPLATES:
+            locale, _, sid = entry.partition(":")
+            if not locale or not sid.startswith("HX"):
+                raise ConfigError(f"WHATSAPP_TEMPLATES entries must look like en:HX..., not {entry!r}")
 
     def _validate_production(self) -> None:
         if self.SECRET_KEY in {"", DEV_SECRET_KEY} or len(self.SECRET_KEY) < 32:

@@ -66,6 +66,12 @@ class Services:
 
         return ContentStore.from_library(Path(self.config.CONTENT_DIR))
 
+    @cached_property
+    def dialogue(self) -> Any:
+        from bot.dialogue import DialogueService
+
+        return DialogueService.from_config(self.config)
+
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.dispose()

@@ -20,16 +20,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import logs
 from bot.config import Config
-from bot.queue import INBOUND, MODELS, SCHEDULE, SEND
+from bot.dialogue.errors import DialogueUnavailable
+from bot.queue import INBOUND, MODELS, SCHEDULE, SCHEDULED, SEND
 from bot.services import Services
 from workers import runtime
+from workers.scheduling import tick
 from workers.sweeper import sweep
 
 log = logging.getLogger("workers")
 
 
 class Housekeeping(threading.Thread):
-    """Scheduler duties (no fork) and the sweeper, on one daemon thread."""
+    """Scheduler duties (no fork), the course tick and the sweeper, on one daemon thread."""
 
     def __init__(self, services: Services, queues: list[str]):
         super().__init__(name="housekeeping", daemon=True)
@@ -39,8 +41,9 @@ class Housekeeping(threading.Thread):
 
     def run(self) -> None:
         scheduler = RQScheduler(self.queues, connection=self.services.redis)
-        last_lock = last_sweep = 0.0
+        last_lock = last_sweep = last_tick = 0.0
         interval = self.services.config.SWEEP_INTERVAL_S
+        tick_every = self.services.config.SCHEDULE_TICK_S
         while not self.stopping.wait(1.0):
             now = time.monotonic()
             try:
@@ -52,6 +55,12 @@ class Housekeeping(threading.Thread):
                 if self.services.redis.set("tumaini:retention-lock", "1", nx=True, ex=24 * 3600):
                     self.services.jobs.queues[SCHEDULE].enqueue("workers.jobs.purge_expired_messages",
                                                                 job_timeout=3600)
+                if now - last_tick > tick_every:
+                    last_tick = now
+                    # Safe on every worker at once (exactly once is in the database); the lock
+                    # only saves duplicated effort.
+                    if self.services.redis.set("tumaini:schedule-lock", "1", nx=True, ex=max(1, tick_every - 1)):
+                        tick(self.services)
                 if now - last_sweep > interval:
                     last_sweep = now
                     if self.services.redis.set("tumaini:sweep-lock", "1", nx=True, ex=max(1, interval - 1)):
@@ -64,7 +73,7 @@ class Housekeeping(threading.Thread):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
-    parser.add_argument("--queues", default=f"{INBOUND},{SEND},{MODELS},{SCHEDULE}")
+    parser.add_argument("--queues", default=f"{INBOUND},{SEND},{MODELS},{SCHEDULE},{SCHEDULED}")
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     parser.add_argument("--no-housekeeping", action="store_true")
     args = parser.parse_args(argv)
@@ -73,7 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(config.LOG_LEVEL)
     services = Services(config)
     runtime.install(services)
-    runtime.engine()  # load content (and models) before the first message, in this process
+    # Load content, the safety gate and models before the first message, in this process
+    # (never before a fork: this worker does not fork).
+    runtime.engine()
+    runtime.safety_gate()
+    if config.DIALOGUE_ENABLED:
+        try:
+            services.dialogue.warm_up()
+        except DialogueUnavailable as exc:
+            # The service stays fully useful without generation: free text gets approved fallbacks.
+            log.warning("worker.dialogue_unavailable", extra={"reason": str(exc)[:200]})
     queues = [q for q in args.queues.split(",") if q]
     housekeeping = None
     if not args.no_housekeeping:

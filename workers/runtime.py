@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.config import Config
-from bot.conversation import Engine
+from bot.conversation import Engine, Generated
 from bot.services import Services
 
 _services: Services | None = None
@@ -35,8 +35,32 @@ def engine() -> Engine:
     global _engine
     if _engine is None:
         current = services()
-        _engine = Engine(current.content, default_region=current.config.DEFAULT_REGION)
+        _engine = Engine(current.content, default_region=current.config.DEFAULT_REGION,
+                         dialogue=_dialogue(current))
     return _engine
+
+
+def _dialogue(current: Services) -> Any:
+    """The engine's free-text helper: the guarded dialogue model, or None when it is off."""
+    if not current.config.DIALOGUE_ENABLED:
+        return None
+    service = current.dialogue
+    region = current.content.region(current.config.DEFAULT_REGION)
+    allowlist = tuple(h.number for h in region.helplines) + region.allowed_numbers + region.allowed_domains
+
+    def reply(text: str, locale: str) -> Generated | None:
+        if locale.split("-")[0] != "en":
+            return None  # generation reads and writes English; other languages need translation models
+        result = service.reply(text, locale, allowlist=allowlist,
+                               safety_flag=lambda candidate: safety_gate().assess(candidate, "en").is_crisis)
+        ref = f"generated:{result.model_name}@{result.model_version}"
+        if result.generated:
+            return Generated(result.text, ref)
+        if result.rule in {"disabled", "unavailable"}:
+            return None
+        return Generated(None, ref, result.rule)
+
+    return reply
 
 
 @lru_cache(maxsize=4)

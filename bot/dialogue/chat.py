@@ -24,17 +24,19 @@ def _token_text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _read_template(path: Path) -> str:
+def _read_template(path: Path) -> str | None:
+    """The template in a .jinja file or a tokenizer_config.json; None when that file has none."""
     if path.suffix == ".jinja":
         return path.read_text(encoding="utf-8")
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ChatTemplateError(f"{path.name} is not valid JSON: {exc}") from exc
     template = data.get("chat_template")
     if isinstance(template, list):  # named templates: [{"name": "default", "template": ...}]
         named = {entry.get("name"): entry.get("template") for entry in template}
         template = named.get("default")
-    if not isinstance(template, str):
-        raise ChatTemplateError(f"{path.name} has no chat template")
-    return template
+    return template if isinstance(template, str) else None
 
 
 def _raise(message: str) -> None:
@@ -61,12 +63,8 @@ class ChatTokenizer:
         config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
         template = None
         for name in candidates:
-            if name and (model_dir / name).is_file():
-                try:
-                    template = _read_template(model_dir / name)
-                    break
-                except ChatTemplateError:
-                    continue
+            if template is None and name and (model_dir / name).is_file():
+                template = _read_template(model_dir / name)
         if template is None:
             raise ChatTemplateError(f"no chat template in {model_dir}; an instruct model needs one")
         self.special = {key: _token_text(config.get(key)) for key in ("bos_token", "eos_token", "unk_token",

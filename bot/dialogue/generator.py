@@ -1,14 +1,15 @@
 """The dialogue model: a CTranslate2 int8 Generator, loaded once per worker process.
 
-Loading happens on first use, never at import, and never in a parent that will fork: the
-CTranslate2 thread pool does not survive ``fork()``, so a generator notices when it finds itself
-in a new process and loads again there. Generation streams tokens and stops at whichever comes
+Loading happens on first use, never at import; load it in the worker process itself. The
+CTranslate2 thread pool does not survive ``fork()``, so a generator that finds itself in a
+forked child leaves the parent's copy untouched and loads its own. Generation streams tokens and stops at whichever comes
 first: the end-of-turn token, the token budget, the sentence budget or the wall-clock deadline.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
 import os
 import re
@@ -62,6 +63,16 @@ def _release_all() -> None:
         generator.unload()
 
 
+def _abandon(model: Any) -> None:
+    """Keep a parent's model alive forever in a forked child.
+
+    Its thread pool did not survive the fork: using it, or even destroying it, hangs the
+    child. One extra reference that is never released means it is never touched again; the
+    memory is shared copy-on-write with the parent and costs the child nothing.
+    """
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(model))
+
+
 def count_sentences(text: str) -> int:
     return len(_SENTENCE_END.findall(text))
 
@@ -95,6 +106,8 @@ class Ct2ChatGenerator:
                 return
             if self._model is not None:
                 log.warning("dialogue.reload_after_fork", extra={"model": self.name})
+                _abandon(self._model)
+                self._model = None
             self._load_locked()
 
     def _load_locked(self) -> None:
@@ -135,6 +148,8 @@ class Ct2ChatGenerator:
     def unload(self) -> None:
         """Drop the model (memory back to the OS); the next ``generate`` loads it again."""
         with self._lock:
+            if self._model is not None and self._pid != os.getpid():
+                _abandon(self._model)
             self._model = None
             self._pid = None
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 RULES = ("empty", "overlong", "repetitive", "medication", "dose", "diagnosis", "diet_weight", "promise",
-         "human_claim", "link", "phone", "safety_flag")
+         "human_claim", "condolence", "refusal", "link", "phone", "safety_flag")
 
 
 def _words(*terms: str) -> re.Pattern[str]:
@@ -69,7 +69,8 @@ _PROMISE = re.compile(
     r"|\byou(?:'ll| will) (?:surely |definitely |certainly |absolutely |be sure to )?(?:be|feel|get) "
     r"(?:fine|ok|okay|alright|all right|better|well)\b"
     r"|\beverything (?:will|is going to) (?:be )?(?:fine|ok|okay|alright|all right|work out)\b"
-    r"|\b(?:this|it) will (?:definitely |surely )?(?:pass|get better|go away)\b",
+    r"|\b(?:this|it) will (?:definitely |surely )?(?:pass|get better|go away)\b"
+    r"|\bi(?:'ll| will) (?:always|never leave|do everything|be (?:here|there) (?:tomorrow|always|forever))\b",
     re.IGNORECASE,
 )
 _ROLE = (r"human|(?:a )?real (?:person|human)|(?:a )?person|(?:a |an )?(?:licensed |qualified |trained )?"
@@ -79,9 +80,25 @@ _HUMAN_CLAIM = re.compile(
     r"\bi(?:'m| am)(?: also| really| actually)? (?:" + _ROLE + r")\b"
     r"|\bas (?:a |an |your )(?:therapist|doctor|nurse|psychologist|psychiatrist|counsell?or|clinician)\b"
     r"|\bi(?:'m| am) not (?:a |an )?(?:bot|robot|machine|computer|ai|program|chatbot)\b"
-    r"|\bi have (?:feelings|a body|a family)\b",
+    r"|\bi have (?:feelings|a body|a family)\b"
+    # a life only a person has: a career, a family, years of experience
+    r"|\bi(?:'ve| have) (?:been|worked as) (?:a|an) (?!computer|program|chatbot|bot)\w+"
+    r"|\bmy (?:husband|wife|boyfriend|girlfriend|children|kids|son|daughter|profession|career|colleagues?|patients)\b"
+    r"|\b(?:\d+|many) years of experience\b|\bfor \d+ years\b",
     re.IGNORECASE,
 )
+# Condolences are only right when the person spoke of a loss; a small model offers them at random.
+_CONDOLENCE = re.compile(r"\bsorry for (?:your|the) (?:\w+'s )?loss\b|\bcondolences?\b|\bpassed away\b"
+                         r"|\brest in peace\b|\bsorry (?:that )?(?:he|she|they) died\b", re.IGNORECASE)
+# A refusal or a silencing reads as rejection to someone who has just opened up.
+_REFUSAL = re.compile(
+    r"\bi(?: can't| cannot| can not| am unable to|'m unable to| won't| am not able to|'m not able to)"
+    r" (?:help|assist|talk|discuss|support|respond)\b"
+    r"|\b(?:you're|you are) not allowed to\b|\bnot allowed to (?:talk|discuss|say)\b",
+    re.IGNORECASE,
+)
+_LOSS_CONTEXT = _words(r"lost", r"loss", r"died", r"dead", r"death", r"passed", r"funeral", r"killed", r"grie\w*",
+                       r"miscarriage", r"buried", r"mourn\w*")
 _TLDS = (r"com|org|net|info|io|co|me|ly|app|edu|gov|health|africa|ke|tz|ug|rw|ng|za|gh|et|mw|zm|zw|so|sd|cd"
          r"|in|pk|bd|uk|us|fr|de|es|pt|br")
 # Full URLs in any case; bare domains only in lower case ("see findahelpline.com"), so a missing
@@ -136,15 +153,19 @@ class OutputGuard:
         self.ngram = ngram
         self.max_ngram_repeats = max_ngram_repeats
 
-    def check(self, text: str) -> GuardVerdict:
-        """Run the rules in order; log and return the first that fires."""
-        rule = self._first_rule(text)
+    def check(self, text: str, context: str | None = None) -> GuardVerdict:
+        """Run the rules in order; log and return the first that fires.
+
+        ``context`` is the person's message (in English) when known: it lets a condolence
+        through when they spoke of a loss.
+        """
+        rule = self._first_rule(text, context)
         if rule is None:
             return GuardVerdict(True)
         log.info("dialogue.guard_blocked", extra={"rule": rule})
         return GuardVerdict(False, rule)
 
-    def _first_rule(self, text: str) -> str | None:
+    def _first_rule(self, text: str, context: str | None) -> str | None:
         stripped = text.strip() if text else ""
         words = [w.lower() for w in _TOKEN.findall(stripped)]
         if not words:
@@ -157,6 +178,10 @@ class OutputGuard:
                               ("diet_weight", _DIET_WEIGHT), ("promise", _PROMISE), ("human_claim", _HUMAN_CLAIM)):
             if pattern.search(stripped):
                 return rule
+        if _CONDOLENCE.search(stripped) and not (context and _LOSS_CONTEXT.search(context)):
+            return "condolence"
+        if _REFUSAL.search(stripped):
+            return "refusal"
         if self._unlisted_link(stripped):
             return "link"
         if self._unlisted_number(stripped):

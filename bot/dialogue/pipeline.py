@@ -91,7 +91,7 @@ def respond(text: str, *, generator: TextGenerator, guard: OutputGuard, max_new_
         detail = "" if isinstance(exc, RuntimeError) else str(exc)[:200]  # ours name models, never text
         log.error("dialogue.generation_failed", extra={"error": type(exc).__name__, "detail": detail})
         return _fallback(UNAVAILABLE, started, generator)
-    stats = {"stop_reason": generation.stop_reason, "tokens": generation.tokens}
+    stats: dict[str, Any] = {"stop_reason": generation.stop_reason, "tokens": generation.tokens}
     if generation.stop_reason == TIMEOUT:
         return _fallback(TIMEOUT, started, generator, **stats)
     reply = generation.text.strip()
@@ -99,7 +99,7 @@ def respond(text: str, *, generator: TextGenerator, guard: OutputGuard, max_new_
         reply = trim_to_sentence(reply)
         if not reply:
             return _fallback(INCOMPLETE, started, generator, **stats)
-    verdict = guard.check(reply)
+    verdict = guard.check(reply, context=english)
     if not verdict.allowed:
         return _fallback(verdict.rule or "guard", started, generator, **stats)
     if translate_out is not None:
@@ -108,7 +108,7 @@ def respond(text: str, *, generator: TextGenerator, guard: OutputGuard, max_new_
         except TranslationError as exc:
             log.warning("dialogue.translation_failed", extra={"direction": "out", "error": type(exc).__name__})
             return _fallback(TRANSLATION, started, generator, **stats)
-        verdict = guard.check(reply)
+        verdict = guard.check(reply, context=english)
         if not verdict.allowed:
             return _fallback(verdict.rule or "guard", started, generator, **stats)
     return DialogueResult(generated=True, text=reply, model_name=generator.name, model_version=generator.version,

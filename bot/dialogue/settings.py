@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
-    "DIALOGUE_ENABLED": True,
+    "DIALOGUE_ENABLED": False,
     "DIALOGUE_MODEL": "smollm2-135m-instruct",
     "DIALOGUE_LANGUAGES": (),
     "DIALOGUE_THREADS": 1,
