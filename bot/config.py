@@ -99,6 +99,8 @@ class Config:
     DIALOGUE_MAX_SENTENCES: int = 2
     MODELS_HUB_ENDPOINT: str = ""  # a hub mirror for `models install` on a connected machine
     SAFETY_EMBEDDINGS: bool = True
+    INTENT_MATCHING: bool = True  # free text -> a module, by embeddings over the content
+    INTENT_THRESHOLD: float = 0.45
     SAFETY_RECALL_FLOOR: float = 0.95
     # Scheduling: courses and check-ins go out at each person's hour, in their zone.
     QUIET_HOURS: str = "21:00-08:00"  # local time; nothing scheduled is ever sent inside it

@@ -129,6 +129,7 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
         PROCESSING_LEASE_S=30,
         SIMULATOR_ENABLED=True,
         SAFETY_EMBEDDINGS=False,  # lexicons and rules; tests that need embeddings turn them on
+        INTENT_MATCHING=False,
         ERASURE_DELAY_S=0,
     )
     values.update(overrides)

