@@ -7,16 +7,18 @@ whichever web process answers and survive restarts.
 from __future__ import annotations
 
 import logging
+from datetime import timezone
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from redis.exceptions import RedisError
+from rq import Worker
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.models import Escalation, InboundMessage, OutboxMessage
+from bot.models import Escalation, InboundMessage, InboundStatus, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -24,6 +26,18 @@ bp = Blueprint("health", __name__)
 
 def _services() -> Any:
     return current_app.extensions["tumaini.services"]
+
+
+def _oldest_pending_age(services: Any) -> float:
+    """Seconds the oldest unanswered message has waited (0 when none): the sign of a stuck queue."""
+    with services.db.session() as session:
+        oldest = session.scalar(select(func.min(InboundMessage.received_at))
+                                .where(InboundMessage.status.in_(InboundStatus.PENDING)))
+    if oldest is None:
+        return 0.0
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return round((utcnow() - oldest).total_seconds(), 1)
 
 
 @bp.get("/healthz")
@@ -42,9 +56,12 @@ def healthz() -> tuple[Response, int]:
         services.redis.ping()
         checks["redis"] = "ok"
         checks["queues"] = services.jobs.depth()
+        checks["workers"] = Worker.count(connection=services.redis)
     except (RedisError, OSError) as exc:
         checks["redis"] = f"unavailable: {type(exc).__name__}"
         healthy = False
+    if checks.get("database") == "ok":
+        checks["oldest_unanswered_s"] = _oldest_pending_age(services)
     body = {"status": "ok" if healthy else "unavailable", "checks": checks}
     return jsonify(body), 200 if healthy else 503
 
@@ -60,6 +77,11 @@ def metrics() -> Response:
     failures = Gauge("tumaini_send_failures", "Failed sends by provider error code", ["code"], registry=registry)
     escalations = Gauge("tumaini_escalations_open", "Open escalations by severity", ["severity"], registry=registry)
     depth = Gauge("tumaini_queue_depth", "Jobs waiting per queue", ["queue"], registry=registry)
+    workers = Gauge("tumaini_workers", "Workers with a live heartbeat", registry=registry)
+    oldest = Gauge("tumaini_oldest_unanswered_seconds", "Age of the oldest unanswered message",
+                   registry=registry)
+    escalation_age = Gauge("tumaini_escalation_oldest_open_seconds", "Age of the oldest open escalation",
+                           ["severity"], registry=registry)
     with services.db.session() as session:
         for channel, status, count in session.execute(
             select(InboundMessage.channel, InboundMessage.status, func.count()).group_by(
@@ -76,12 +98,16 @@ def metrics() -> Response:
             .group_by(OutboxMessage.error_code)
         ):
             failures.labels(str(code)).set(count)
-        for severity, count in session.execute(
-            select(Escalation.severity, func.count()).where(Escalation.status == "open")
-            .group_by(Escalation.severity)
+        for severity, count, opened in session.execute(
+            select(Escalation.severity, func.count(), func.min(Escalation.opened_at))
+            .where(Escalation.status == "open").group_by(Escalation.severity)
         ):
             escalations.labels(severity).set(count)
+            opened = opened if opened.tzinfo else opened.replace(tzinfo=timezone.utc)
+            escalation_age.labels(severity).set((utcnow() - opened).total_seconds())
+    oldest.set(_oldest_pending_age(services))
     try:
+        workers.set(Worker.count(connection=services.redis))
         for name, count in services.jobs.depth().items():
             depth.labels(name).set(count)
     except RedisError:

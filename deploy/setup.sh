@@ -23,6 +23,7 @@ fi
 stamp=".venv/.installed-$PROFILE"
 reqs="requirements.txt"
 [ "$PROFILE" = "dev" ] && reqs="requirements-dev.txt requirements-convert.txt"
+# shellcheck disable=SC2086  # $reqs is a list of file names
 hash=$(cat $reqs requirements.txt | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Restore a backup made by deploy/backup.sh into a fresh database.
+#
+#   bash deploy/restore.sh BACKUP --passphrase-file FILE --database-url URL \
+#        [--create-database] [--content-dir DIR] [--models-dir DIR] [--env-out FILE]
+#
+# The target database must be empty (--create-database creates it on the same
+# PostgreSQL server); a populated one is refused, never merged into. The
+# content library is unpacked into --content-dir if given (which must be empty
+# or absent). Models are not in the backup: the script lists the ones that were
+# installed and, with --models-dir, which are missing here; bring them back
+# with `flask --app bot models import BUNDLE`. --env-out writes the settings
+# file if the backup was made --with-keys.
+#
+# Stop the workers and web first (systemctl stop tumaini.target), restore,
+# point DATABASE_URL at the restored database, then start them again.
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+BACKUP="" PASSPHRASE_FILE="" DATABASE_URL_TARGET="" CREATE=0 CONTENT_OUT="" MODELS_DIR="" ENV_OUT=""
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --passphrase-file) PASSPHRASE_FILE="$2"; shift 2 ;;
+    --database-url) DATABASE_URL_TARGET="$2"; shift 2 ;;
+    --create-database) CREATE=1; shift ;;
+    --content-dir) CONTENT_OUT="$2"; shift 2 ;;
+    --models-dir) MODELS_DIR="$2"; shift 2 ;;
+    --env-out) ENV_OUT="$2"; shift 2 ;;
+    -h | --help) sed -n '2,/^$/p' "$0" | sed -e '/^$/d' -e 's/^# \{0,1\}//'; exit 0 ;;
+    -*) die "unknown option $1 (see --help)" ;;
+    *) [ -z "$BACKUP" ] || die "one backup file at a time"; BACKUP="$1"; shift ;;
+  esac
+done
+
+[ -n "$BACKUP" ] || die "which backup? restore.sh BACKUP --passphrase-file FILE --database-url URL"
+[ -f "$BACKUP" ] || die "backup $BACKUP does not exist"
+[ -s "$PASSPHRASE_FILE" ] || die "--passphrase-file is required and must not be empty"
+[ -n "$DATABASE_URL_TARGET" ] || die "--database-url is required (the fresh database to restore into)"
+
+if [ -f "$BACKUP.sha256" ]; then
+  (cd "$(dirname "$BACKUP")" && sha256sum --quiet -c "$(basename "$BACKUP").sha256") \
+    || die "$BACKUP does not match its .sha256: the file is damaged"
+fi
+
+umask 077
+STAGE="$(mktemp -d)"
+trap 'rm -rf "$STAGE"' EXIT
+if ! openssl enc -d -aes-256-cbc -pbkdf2 -iter 200000 -pass "file:$PASSPHRASE_FILE" -in "$BACKUP" \
+  2>/dev/null | tar -xf - -C "$STAGE" 2>/dev/null; then
+  die "cannot decrypt $BACKUP: wrong passphrase, or the file is damaged"
+fi
+if [ ! -f "$STAGE/BACKUP" ] || [ ! -f "$STAGE/SHA256SUMS" ]; then
+  die "cannot decrypt $BACKUP: wrong passphrase, or not a Tumaini backup"
+fi
+(cd "$STAGE" && sha256sum --quiet -c SHA256SUMS) || die "$BACKUP decrypted but its contents are damaged"
+kind="$(sed -n 's/^database=//p' "$STAGE/BACKUP")"
+say "backup of $(sed -n 's/^created=//p' "$STAGE/BACKUP") from $(sed -n 's/^host=//p' "$STAGE/BACKUP") ($kind)"
+
+restore_postgresql() {
+  local url="postgresql://${DATABASE_URL_TARGET#*://}" name admin tables
+  command -v pg_restore >/dev/null || die "pg_restore is needed (apt-get install postgresql-client)"
+  name="${url##*/}"
+  name="${name%%\?*}"
+  if [ "$CREATE" = 1 ]; then
+    case "$name" in *[!A-Za-z0-9_]*) die "database name '$name' must be letters, digits and _" ;; esac
+    admin="${url%/*}/postgres"
+    psql -q -v ON_ERROR_STOP=1 "$admin" -c "CREATE DATABASE \"$name\"" >/dev/null \
+      || die "could not create database $name (does it exist already?)"
+  fi
+  tables="$(psql -At -v ON_ERROR_STOP=1 "$url" -c \
+    "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")" \
+    || die "cannot connect to the target database"
+  [ "$tables" = 0 ] || die "the target database $name is not empty ($tables tables): restore into a fresh one"
+  pg_restore --no-owner --no-privileges --exit-on-error --single-transaction -d "$url" "$STAGE/database.pgdump" \
+    || die "pg_restore failed; the target database was left unchanged"
+}
+
+restore_sqlite() {
+  local path="${DATABASE_URL_TARGET#sqlite:///}"
+  [ ! -e "$path" ] || die "$path exists: restore into a new SQLite file"
+  mkdir -p "$(dirname "$path")"
+  cp "$STAGE/database.sqlite" "$path"
+}
+
+case "$kind:$DATABASE_URL_TARGET" in
+  postgresql:postgres://* | postgresql:postgresql://* | postgresql:postgresql+*://*) restore_postgresql ;;
+  sqlite:sqlite:///*) restore_sqlite ;;
+  *) die "this backup holds a $kind database; --database-url must be a $kind URL" ;;
+esac
+say "database restored"
+
+if [ -n "$CONTENT_OUT" ]; then
+  if [ -d "$CONTENT_OUT" ] && [ -n "$(ls -A "$CONTENT_OUT")" ]; then
+    die "$CONTENT_OUT is not empty: give an empty or new directory for the content library"
+  fi
+  mkdir -p "$CONTENT_OUT"
+  tar -xf "$STAGE/content.tar" -C "$CONTENT_OUT"
+  say "content library restored into $CONTENT_OUT"
+fi
+
+missing=0
+for manifest in "$STAGE"/models/*/manifest.json; do
+  [ -f "$manifest" ] || continue
+  name="$(basename "$(dirname "$manifest")")"
+  if [ -n "$MODELS_DIR" ] && ! cmp -s "$manifest" "$MODELS_DIR/$name/manifest.json"; then
+    say "model $name: not installed here in the backed-up version"
+    missing=$((missing + 1))
+  else
+    say "model $name: listed in the backup"
+  fi
+done
+if [ "$missing" -gt 0 ]; then
+  say "$missing model(s) to bring back: flask --app bot models import BUNDLE (see docs/deploy.md)"
+fi
+
+if [ -n "$ENV_OUT" ]; then
+  [ -f "$STAGE/env" ] || die "this backup was made without --with-keys; it holds no settings file"
+  [ ! -e "$ENV_OUT" ] || die "$ENV_OUT exists; not overwritten"
+  cp "$STAGE/env" "$ENV_OUT"
+  chmod 600 "$ENV_OUT"
+  say "settings (with keys) written to $ENV_OUT"
+fi
+say "restore complete"
