@@ -11,7 +11,7 @@ from bot.config import Config
 
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     """The app factory. Config comes from the environment unless a test hands one in."""
-    from bot import cli, db, health, logs, webhooks
+    from bot import cli, db, health, logs, portal, webhooks
     from bot.services import Services
     from bot.simulator import views as simulator
 
@@ -28,4 +28,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         app.register_blueprint(simulator.bp)
         simulator.register_standin(app)
     cli.init_app(app)
+    portal.init_app(app)
+    if config.PROXY_HOPS:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.PROXY_HOPS, x_proto=config.PROXY_HOPS)  # type: ignore[method-assign]
     return app

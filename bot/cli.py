@@ -54,10 +54,20 @@ def db_revision(message: str) -> None:
 @click.command("release")
 @with_appcontext
 def release() -> None:
-    """The release step: migrate the database and check the content library loads."""
+    """The release step: migrate the database, then load the content library into it.
+
+    Loading is idempotent and never overwrites a version already in the database,
+    so a release cannot undo a review made in the portal.
+    """
+    from content.db import load_library_into
+
     migrate.upgrade(current_app.config["TUMAINI_CONFIG"].database_url)
-    content = _services().content
-    click.echo(f"database migrated; content loaded ({len(content.locales())} locales)")
+    services = _services()
+    content = services.content  # validates the library; an invalid one fails the release
+    with services.db.session() as session:
+        result = load_library_into(session, content.library)
+    click.echo(f"database migrated; content: {result.versions_created} new versions, "
+               f"{result.versions_kept} kept, {len(result.differing)} differ from the library")
 
 
 @click.command("simulate")

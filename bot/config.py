@@ -75,6 +75,9 @@ class Config:
     DEFAULT_REGION: str = "demo"
     SIMULATOR_ENABLED: bool = False  # the demo turns it on; never expose it publicly
     MAX_REQUEST_BYTES: int = 64 * 1024
+    PROXY_HOPS: int = 0  # reverse proxies in front (nginx: 1), so client addresses are the real ones
+    PORTAL_IDLE_TIMEOUT_S: int = 1800
+    PORTAL_MAX_SESSION_S: int = 12 * 3600
     SMS_SEGMENT_BUDGET: int = 3
     SEND_MAX_ATTEMPTS: int = 6
     SEND_BACKOFF_S: tuple[str, ...] = ("2", "10", "30", "120", "600")

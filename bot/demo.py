@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from bot import embedded_redis, migrate
+from bot import embedded_redis
 from bot.config import Config
 from bot.crypto import new_key
 
@@ -59,6 +59,19 @@ def demo_environment(port: int, base: Config) -> dict[str, str]:
     return env
 
 
+def _demo_admin(python: str, env: dict[str, str], instance: Path) -> tuple[str, Path]:
+    """A portal admin for the demo, created once; its password stays in the instance directory."""
+    email, path = "admin@demo.local", instance / "demo-admin-password.txt"
+    if not path.exists():
+        password = secrets.token_urlsafe(12)
+        subprocess.run([python, "-m", "flask", "--app", "bot", "users", "create", "--email", email, "--role", "admin",
+                        "--password-stdin"], env=env, input=password + "\n", text=True, check=True,
+                       stdout=subprocess.DEVNULL)
+        path.write_text(password + "\n")
+        path.chmod(0o600)
+    return email, path
+
+
 @click.command("demo")
 @click.option("--port", default=5000, show_default=True)
 @click.option("--web-workers", default=2, show_default=True)
@@ -66,9 +79,9 @@ def demo(port: int, web_workers: int) -> None:
     """Run web + worker + embedded Redis/SQLite + Twilio stand-in; open /simulator/."""
     base = Config.from_env()
     env = demo_environment(port, base)
-    config = Config.from_env(env)
-    migrate.upgrade(config.database_url)
     python = sys.executable
+    subprocess.run([python, "-m", "flask", "--app", "bot", "release"], env=env, check=True)
+    admin = _demo_admin(python, env, Path(base.INSTANCE_DIR))
     gunicorn = [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(web_workers),
                 "--threads", "4", "--access-logfile", "-", "--access-logformat", '%(m)s %(U)s %(s)s %(M)sms',
                 "bot:create_app()"]
@@ -77,6 +90,8 @@ def demo(port: int, web_workers: int) -> None:
         subprocess.Popen([python, "-m", "workers"], env=env),
     ]
     click.echo(f"\n  Tumaini demo running. Open http://127.0.0.1:{port}/simulator/ and text \"Hi\".\n"
+               f"  Health workers' portal: http://127.0.0.1:{port}/portal/ (sign in as {admin[0]},"
+               f" password in {admin[1]})\n"
                f"  Health: http://127.0.0.1:{port}/healthz   Stop: Ctrl-C\n")
     stopping = False
 

@@ -175,13 +175,15 @@ def load_library_into(session: Session, library: Library) -> LoadResult:
     """
     result = LoadResult()
     items = {item.id: item for item in session.scalars(select(ContentItem))}
-    existing = {
-        (row.item_id, row.locale, row.version): row for row in session.scalars(select(ContentVersion))
-    }
+    existing = {(row.item_id, row.locale, row.version): row for row in session.scalars(select(ContentVersion))}
     for message in library.messages:
         if message.id not in items:
-            item = ContentItem(id=message.id, kind=message.kind, source_locale=message.source_locale,
-                               segment_budget=message.segment_budget)
+            item = ContentItem(
+                id=message.id,
+                kind=message.kind,
+                source_locale=message.source_locale,
+                segment_budget=message.segment_budget,
+            )
             session.add(item)
             items[message.id] = item
             result.items_created += 1
@@ -193,11 +195,20 @@ def load_library_into(session: Session, library: Library) -> LoadResult:
                 if row.sms != text.sms or (row.whatsapp or None) != (text.whatsapp or None):
                     result.differing.append(f"{message.id}/{text.locale}@{text.version}")
                 continue
-            session.add(ContentVersion(
-                item_id=message.id, locale=text.locale, version=text.version, status=text.status.value,
-                sms=text.sms, whatsapp=text.whatsapp, source_version=text.source_version,
-                origin=ORIGIN_LIBRARY, editors=[], **provenance_values(text.provenance),
-            ))
+            session.add(
+                ContentVersion(
+                    item_id=message.id,
+                    locale=text.locale,
+                    version=text.version,
+                    status=text.status.value,
+                    sms=text.sms,
+                    whatsapp=text.whatsapp,
+                    source_version=text.source_version,
+                    origin=ORIGIN_LIBRARY,
+                    editors=[],
+                    **provenance_values(text.provenance),
+                )
+            )
             result.versions_created += 1
     session.flush()
     log.info("content.loaded_into_db", extra={"items": result.items_created, "versions": result.versions_created})
@@ -208,12 +219,19 @@ def messages_from_db(session: Session) -> list[Message]:
     """Every item with all its versions, as schema Messages."""
     items = {item.id: item for item in session.scalars(select(ContentItem))}
     texts: dict[str, list[Text]] = {item_id: [] for item_id in items}
-    for row in session.scalars(select(ContentVersion).order_by(ContentVersion.item_id, ContentVersion.locale,
-                                                               ContentVersion.version)):
+    for row in session.scalars(
+        select(ContentVersion).order_by(ContentVersion.item_id, ContentVersion.locale, ContentVersion.version)
+    ):
         texts[row.item_id].append(row.as_text())
     return [
-        Message(id=item.id, source_locale=item.source_locale, texts=tuple(texts[item.id]), kind=item.kind,
-                segment_budget=item.segment_budget, origin=f"db:{item.id}")
+        Message(
+            id=item.id,
+            source_locale=item.source_locale,
+            texts=tuple(texts[item.id]),
+            kind=item.kind,
+            segment_budget=item.segment_budget,
+            origin=f"db:{item.id}",
+        )
         for item in items.values()
     ]
 

@@ -16,12 +16,14 @@ from bot.services import Services
 
 _services: Services | None = None
 _engine: Engine | None = None
+_helpers: tuple[Any, Any] | None = None  # (intent matcher, dialogue): built once per process
+_source: Any = None
 
 
 def install(services: Services) -> None:
     """Use these services for jobs in this process (the worker entry point and tests)."""
-    global _services, _engine
-    _services, _engine = services, None
+    global _services, _engine, _helpers, _source
+    _services, _engine, _helpers, _source = services, None, None, None
 
 
 def services() -> Services:
@@ -31,12 +33,29 @@ def services() -> Services:
     return _services
 
 
+def content() -> Any:
+    """Approved content now: the portal's database versions over the YAML library, if any."""
+    global _source
+    from content.db import DbContentSource
+
+    current = services()
+    base = current.content
+    if _source is None:
+        _source = DbContentSource(base.library)
+    with current.db.session() as session:
+        return _source.current(session) or base
+
+
 def engine() -> Engine:
-    global _engine
-    if _engine is None:
-        current = services()
-        _engine = Engine(current.content, default_region=current.config.DEFAULT_REGION,
-                         intents=_intents(current), dialogue=_dialogue(current))
+    """The engine over current content; rebuilt (cheaply) when a reviewer approves something."""
+    global _engine, _helpers
+    current = services()
+    store = content()
+    if _engine is None or _engine.content is not store:
+        if _helpers is None:
+            _helpers = (_intents(current), _dialogue(current))
+        intents, dialogue = _helpers
+        _engine = Engine(store, default_region=current.config.DEFAULT_REGION, intents=intents, dialogue=dialogue)
     return _engine
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-import bot.models  # noqa: F401  (registers the tables on Base.metadata)
+import bot.models  # noqa: F401  (these imports register every table on Base.metadata)
+import bot.portal.models  # noqa: F401
+import content.db  # noqa: F401
 from bot.db import Base, make_engine
 
 config = context.config

@@ -1,0 +1,197 @@
+"""A person's conversation as a health worker sees it, and the staff actions on a case.
+
+Bodies are decrypted here and only here, for a user allowed to see cases, and every
+look is written to the audit log before anything is shown. Replies from staff go into
+the outbox like any other reply (kind "staff_reply", content_ref "staff:<user id>"), so
+they are sent in order, exactly once, through the normal sending path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.models import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage, utcnow
+from bot.portal.errors import CaseError
+from bot.portal.models import User
+from bot.sms import compose, segment_info
+from workers.sending import body_digest
+
+SEVERITY_RANK = {"imminent": 0, "high": 1, "concern": 2}
+OUTCOMES = ("reached_safe", "referred", "emergency_services", "no_response", "not_a_crisis", "other")
+STAFF_REPLY = "staff_reply"
+MAX_MESSAGES = 200
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def queue(session: Session, status: str = "open") -> list[Escalation]:
+    """Cases by severity (imminent, high, concern, then anything else), oldest first within each."""
+    rows = list(session.scalars(select(Escalation).where(Escalation.status == status)))
+    if status == "open":
+        rows.sort(key=lambda e: (SEVERITY_RANK.get(e.severity, len(SEVERITY_RANK)), _aware(e.opened_at), e.id))
+    else:
+        rows.sort(key=lambda e: _aware(e.closed_at or e.opened_at), reverse=True)
+    return rows
+
+
+@dataclass(frozen=True)
+class Line:
+    """One message in the conversation, decrypted for display."""
+
+    at: datetime
+    direction: str  # "in" (from the person) or "out"
+    text: str
+    locale: str | None
+    label: str  # "", "generated", "staff", or the content reference
+    content_ref: str | None
+    status: str
+    staff_id: int | None = None
+
+
+def _label(row: OutboxMessage) -> tuple[str, int | None]:
+    ref = row.content_ref or ""
+    if row.kind == STAFF_REPLY or ref.startswith("staff:"):
+        staff = ref.removeprefix("staff:")
+        return "staff", int(staff) if staff.isdigit() else None
+    if row.kind == "generated" or ref.startswith("generated"):
+        return "generated", None
+    return ("content" if ref else ""), None
+
+
+def conversation(session: Session, cipher: Any, contact: Contact, viewer: User, reason: dict[str, Any]) -> list[Line]:
+    """The person's messages both ways, oldest first; records that ``viewer`` looked."""
+    session.add(AuditEvent(actor=str(viewer.id), action="conversation.viewed", contact_id=contact.id, detail=reason))
+    session.flush()
+    inbound = session.scalars(
+        select(InboundMessage)
+        .where(or_(InboundMessage.contact_id == contact.id, InboundMessage.from_hash == contact.phone_hash))
+        .order_by(InboundMessage.id.desc())
+        .limit(MAX_MESSAGES)
+    ).all()
+    outbound = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.contact_id == contact.id)
+        .order_by(OutboxMessage.id.desc())
+        .limit(MAX_MESSAGES)
+    ).all()
+    lines = [
+        Line(
+            _aware(m.received_at),
+            "in",
+            cipher.decrypt(m.body_enc, b"body") if m.body_enc else "",
+            contact.locale,
+            "",
+            None,
+            m.status,
+        )
+        for m in inbound
+    ]
+    for row in outbound:
+        label, staff = _label(row)
+        lines.append(
+            Line(
+                _aware(row.created_at),
+                "out",
+                cipher.decrypt(row.body_enc, b"body") if row.body_enc else "",
+                row.locale,
+                label,
+                row.content_ref,
+                row.status,
+                staff,
+            )
+        )
+    lines.sort(key=lambda line: line.at)
+    return lines[-MAX_MESSAGES:]
+
+
+def reveal_phone(session: Session, cipher: Any, contact: Contact, viewer: User, escalation_id: int) -> str:
+    """The person's number, for a health worker who must call; the look is audited."""
+    session.add(
+        AuditEvent(
+            actor=str(viewer.id),
+            action="phone.revealed",
+            contact_id=contact.id,
+            detail={"escalation_id": escalation_id},
+        )
+    )
+    session.flush()
+    return cipher.decrypt(contact.phone_enc, b"phone")
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """What a reply will cost and look like on the person's channel, before it is confirmed."""
+
+    parts: list[str]
+    segments: int
+    encoding: str
+
+
+def plan_reply(text: str, channel: str, segment_budget: int) -> ReplyPlan:
+    if not text.strip():
+        raise CaseError(_("The reply is empty."))
+    parts = compose(text.strip(), "whatsapp" if channel == "whatsapp" else "sms", segment_budget)
+    infos = [segment_info(part) for part in parts]
+    encoding = "UCS-2" if any(i.encoding == "UCS-2" for i in infos) else "GSM-7"
+    return ReplyPlan(parts, sum(i.segments for i in infos), encoding)
+
+
+def store_reply(
+    session: Session, cipher: Any, escalation: Escalation, contact: Contact, staff: User, text: str, segment_budget: int
+) -> list[int]:
+    """Put a confirmed reply in the outbox; returns the new row ids (the caller queues them)."""
+    if contact.opted_out:
+        raise CaseError(_("This person has opted out; the service must not message them."))
+    plan = plan_reply(text, contact.channel, segment_budget)
+    rows = []
+    for part in plan.parts:
+        info = segment_info(part)
+        row = OutboxMessage(
+            contact_id=contact.id,
+            inbound_id=escalation.inbound_id,
+            channel=contact.channel,
+            body_enc=cipher.encrypt(part, b"body"),
+            body_sha256=body_digest(part),
+            content_ref=f"staff:{staff.id}",
+            locale=contact.locale,
+            kind=STAFF_REPLY,
+            segments=info.segments,
+            encoding=info.encoding,
+        )
+        session.add(row)
+        rows.append(row)
+    session.add(
+        AuditEvent(
+            actor=str(staff.id),
+            action="staff_reply.queued",
+            contact_id=contact.id,
+            detail={"escalation_id": escalation.id, "parts": len(rows)},
+        )
+    )
+    session.flush()
+    return [row.id for row in rows]
+
+
+def close(session: Session, escalation: Escalation, staff: User, outcome: str) -> None:
+    if escalation.status != "open":
+        raise CaseError(_("This case is already closed."))
+    if outcome not in OUTCOMES:
+        raise CaseError(_("Choose an outcome."))
+    escalation.status, escalation.outcome = "closed", outcome
+    escalation.closed_at, escalation.closed_by = utcnow(), str(staff.id)
+    session.add(
+        AuditEvent(
+            actor=str(staff.id),
+            action="escalation.closed",
+            contact_id=escalation.contact_id,
+            detail={"escalation_id": escalation.id, "outcome": outcome},
+        )
+    )

@@ -1,0 +1,173 @@
+"""Aggregate figures for programme staff and funders, never about one person.
+
+Everything here is a count over a date window (UTC days): messages each way, people who
+wrote, modules completed, screening results by instrument and band, cases opened. No
+query returns a contact id, a number or a text, so a report can be shared as it is.
+The audit log export is separate and for admins only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.models import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage
+
+MODULE_COMPLETED = "module_completed:"
+SCREENING_COMPLETED = "screening_completed"
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    inbound: int
+    outbound: int
+    people: int  # distinct people who wrote that day
+
+
+@dataclass
+class Report:
+    start: date
+    end: date  # inclusive
+    days: list[Day] = field(default_factory=list)
+    active_people: int = 0
+    new_people: int = 0
+    modules: list[tuple[str, int]] = field(default_factory=list)
+    screenings: dict[str, dict[str, int]] = field(default_factory=dict)
+    escalations: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def busiest(self) -> int:
+        return max([d.inbound + d.outbound for d in self.days] or [0])
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def build(session: Session, days: int = 30, today: date | None = None) -> Report:
+    """The report for the ``days`` days ending today (UTC)."""
+    days = max(1, min(days, MAX_DAYS))
+    end = today or datetime.now(UTC).date()
+    start = end - timedelta(days=days - 1)
+    since = datetime.combine(start, time.min, tzinfo=UTC)
+    report = Report(start, end)
+
+    in_day = func.date(InboundMessage.received_at)
+    inbound = {
+        _day(d): (n, people)
+        for d, n, people in session.execute(
+            select(in_day, func.count(InboundMessage.id), func.count(func.distinct(InboundMessage.from_hash)))
+            .where(InboundMessage.received_at >= since)
+            .group_by(in_day)
+        )
+    }
+    out_day = func.date(OutboxMessage.created_at)
+    outbound = {
+        _day(d): n
+        for d, n in session.execute(
+            select(out_day, func.count(OutboxMessage.id)).where(OutboxMessage.created_at >= since).group_by(out_day)
+        )
+    }
+    for offset in range(days):
+        d = start + timedelta(days=offset)
+        n_in, people = inbound.get(d, (0, 0))
+        report.days.append(Day(d, n_in, outbound.get(d, 0), people))
+
+    report.active_people = (
+        session.scalar(
+            select(func.count(func.distinct(InboundMessage.from_hash))).where(InboundMessage.received_at >= since)
+        )
+        or 0
+    )
+    report.new_people = session.scalar(select(func.count(Contact.id)).where(Contact.created_at >= since)) or 0
+    completions = session.execute(
+        select(AuditEvent.action, func.count(AuditEvent.id))
+        .where(AuditEvent.action.startswith(MODULE_COMPLETED, autoescape=True), AuditEvent.created_at >= since)
+        .group_by(AuditEvent.action)
+    )
+    report.modules = sorted(
+        ((a.removeprefix(MODULE_COMPLETED), n) for a, n in completions), key=lambda pair: (-pair[1], pair[0])
+    )
+    bands: Counter[tuple[str, str]] = Counter()
+    for detail in session.scalars(
+        select(AuditEvent.detail).where(AuditEvent.action == SCREENING_COMPLETED, AuditEvent.created_at >= since)
+    ):
+        detail = detail or {}
+        bands[(str(detail.get("instrument", "?")), str(detail.get("band", "?")))] += 1
+    for (instrument, band), n in sorted(bands.items()):
+        report.screenings.setdefault(instrument, {})[band] = n
+    report.escalations = dict(
+        session.execute(
+            select(Escalation.severity, func.count(Escalation.id))
+            .where(Escalation.opened_at >= since)
+            .group_by(Escalation.severity)
+        ).all()
+    )
+    return report
+
+
+def to_csv(report: Report) -> str:
+    """One tidy table: metric, key, sub-key, value (spreadsheets pivot it easily)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["metric", "key", "subkey", "value"])
+    writer.writerow(["window", report.start.isoformat(), report.end.isoformat(), (report.end - report.start).days + 1])
+    for d in report.days:
+        writer.writerow(["messages_in", d.day.isoformat(), "", d.inbound])
+        writer.writerow(["messages_out", d.day.isoformat(), "", d.outbound])
+        writer.writerow(["people_writing", d.day.isoformat(), "", d.people])
+    writer.writerow(["active_people", "", "", report.active_people])
+    writer.writerow(["new_people", "", "", report.new_people])
+    for module, n in report.modules:
+        writer.writerow(["module_completions", module, "", n])
+    for instrument, bands in report.screenings.items():
+        for band, n in bands.items():
+            writer.writerow(["screenings", instrument, band, n])
+    for severity, n in sorted(report.escalations.items()):
+        writer.writerow(["escalations_opened", severity, "", n])
+    return out.getvalue()
+
+
+AUDIT_COLUMNS = ("id", "created_at", "actor", "action", "contact_id", "detail")
+
+
+def audit_csv(session: Session, since: datetime | None = None, batch: int = 1000) -> Iterator[str]:
+    """The audit log as CSV, oldest first, produced in batches so a long log streams."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(AUDIT_COLUMNS)
+    yield out.getvalue()
+    last = 0
+    while True:
+        query = select(AuditEvent).where(AuditEvent.id > last).order_by(AuditEvent.id).limit(batch)
+        if since is not None:
+            query = query.where(AuditEvent.created_at >= since)
+        rows = session.scalars(query).all()
+        if not rows:
+            return
+        out.seek(0)
+        out.truncate()
+        for e in rows:
+            writer.writerow(
+                [
+                    e.id,
+                    e.created_at.isoformat(),
+                    e.actor,
+                    e.action,
+                    e.contact_id or "",
+                    json.dumps(e.detail or {}, sort_keys=True, ensure_ascii=False),
+                ]
+            )
+        last = rows[-1].id
+        yield out.getvalue()

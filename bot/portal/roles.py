@@ -1,0 +1,50 @@
+"""Who may do what in the portal.
+
+Permissions are named for what they protect, and each role is a set of them, so a
+view asks "may this person close cases?" rather than checking role names. The matrix
+follows the people involved: curators write content, reviewers check it, health
+workers look after people. Only health workers (and admins) see conversations,
+because only they need to.
+"""
+
+from __future__ import annotations
+
+ADMIN = "admin"
+CURATOR = "curator"
+REVIEWER = "reviewer"
+HEALTH_WORKER = "health_worker"
+ROLES = (ADMIN, CURATOR, REVIEWER, HEALTH_WORKER)
+
+CONTENT_VIEW = "content.view"
+CONTENT_EDIT = "content.edit"  # create, edit, submit for review, retire
+CONTENT_REVIEW = "content.review"  # approve or reject someone else's version
+CONTENT_COMMENT = "content.comment"
+CASES_VIEW = "cases.view"  # escalation queue and conversations (decrypted)
+CASES_ACT = "cases.act"  # reply to a person, close a case
+REPORTS_VIEW = "reports.view"
+AUDIT_EXPORT = "audit.export"
+USERS_MANAGE = "users.manage"
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    ADMIN: frozenset(
+        {
+            CONTENT_VIEW,
+            CONTENT_EDIT,
+            CONTENT_REVIEW,
+            CONTENT_COMMENT,
+            CASES_VIEW,
+            CASES_ACT,
+            REPORTS_VIEW,
+            AUDIT_EXPORT,
+            USERS_MANAGE,
+        }
+    ),
+    CURATOR: frozenset({CONTENT_VIEW, CONTENT_EDIT, CONTENT_REVIEW, CONTENT_COMMENT, REPORTS_VIEW}),
+    REVIEWER: frozenset({CONTENT_VIEW, CONTENT_REVIEW, CONTENT_COMMENT}),
+    HEALTH_WORKER: frozenset({CONTENT_VIEW, CASES_VIEW, CASES_ACT, REPORTS_VIEW}),
+}
+
+
+def can(role: str, permission: str) -> bool:
+    """Whether a role holds a permission (unknown roles hold none)."""
+    return permission in PERMISSIONS.get(role, frozenset())
