@@ -17,7 +17,7 @@ def test_validate_the_starter_library(cli_runner: Runner) -> None:
     result = cli_runner(DEFAULT_CONTENT_DIR).invoke(args=["content", "validate"])
     assert result.exit_code == 0, result.output
     assert "0 error(s)" in result.output
-    assert "sw        140" in result.output
+    assert "sw        142" in result.output
 
 
 def test_validate_reports_errors_with_location_and_fails(cli_runner: Runner, make_library: Callable[..., Path]) -> None:
