@@ -180,6 +180,19 @@ def store_reply(
     return [row.id for row in rows]
 
 
+def _hand_back(session: Session, escalation: Escalation) -> None:
+    """Closing the person's last open case resumes their automated content (courses, check-ins)."""
+    if escalation.contact_id is None:
+        return
+    still_open = session.scalar(
+        select(Escalation.id).where(Escalation.contact_id == escalation.contact_id, Escalation.status == "open",
+                                    Escalation.id != escalation.id).limit(1))
+    if still_open is None:
+        contact = session.get(Contact, escalation.contact_id)
+        if contact is not None:
+            contact.paused = False
+
+
 def close(session: Session, escalation: Escalation, staff: User, outcome: str) -> None:
     if escalation.status != "open":
         raise CaseError(_("This case is already closed."))
@@ -187,6 +200,7 @@ def close(session: Session, escalation: Escalation, staff: User, outcome: str) -
         raise CaseError(_("Choose an outcome."))
     escalation.status, escalation.outcome = "closed", outcome
     escalation.closed_at, escalation.closed_by = utcnow(), str(staff.id)
+    _hand_back(session, escalation)
     session.add(
         AuditEvent(
             actor=str(staff.id),

@@ -128,6 +128,16 @@ def test_a_long_reply_is_split_for_sms_and_the_confirmation_says_so(portal_app, 
     assert b.post(f"/portal/cases/{case.id}/reply", {"text": "   "}).status_code == 400
 
 
+def test_closing_the_last_open_case_hands_the_person_back_to_automated_content(portal_app, sign_in, make_case):
+    person, case = make_case(severity="high")
+    with db_session(portal_app) as session:
+        session.get(Contact, person.contact_id).paused = True  # as the crisis path leaves it
+    b, _worker = sign_in("health_worker")
+    b.post(f"/portal/cases/{case.id}/close", {"outcome": "referred"})
+    with db_session(portal_app) as session:
+        assert session.get(Contact, person.contact_id).paused is False
+
+
 def test_closing_needs_an_outcome_and_is_recorded(portal_app, sign_in, make_case):
     person, case = make_case(severity="imminent")
     b, worker = sign_in("health_worker")
