@@ -25,6 +25,7 @@ from bot.models import (
 )
 from bot.services import Services
 from bot.sms import compose, segment_info
+from workers import runtime
 from workers.sending import body_digest, queue_next_for
 
 log = logging.getLogger(__name__)
@@ -173,8 +174,10 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
         contact.channel = message.channel
         contact.last_inbound_at = message.received_at
         text = services.cipher.decrypt(message.body_enc, b"body") if message.body_enc else ""
-        # The safety gate runs before anything else, on every message.
-        assessment = gate.assess(text, contact.locale) if text.strip() else None
+        # The safety gate runs before anything else, on every message (and on its English
+        # translation when a translation model is installed).
+        assessment = gate.assess(text, contact.locale, runtime.to_english(text, contact.locale)) \
+            if text.strip() else None
         profile = Profile(locale=contact.locale, opted_out=contact.opted_out,
                           consented=contact.consent_version is not None, region=contact.region)
         turn = Turn(text=text, channel=message.channel, num_media=message.num_media,

@@ -22,8 +22,8 @@ _source: Any = None
 
 def install(services: Services) -> None:
     """Use these services for jobs in this process (the worker entry point and tests)."""
-    global _services, _engine, _helpers, _source
-    _services, _engine, _helpers, _source = services, None, None, None
+    global _services, _engine, _helpers, _source, _translator
+    _services, _engine, _helpers, _source, _translator = services, None, None, None, None
 
 
 def services() -> Services:
@@ -59,6 +59,36 @@ def engine() -> Engine:
     return _engine
 
 
+_translator: Any = None
+
+
+def translator() -> Any:
+    """Machine translation over the installed models, or None when none is installed."""
+    global _translator
+    if _translator is None:
+        from pathlib import Path
+
+        from translation.build import build_translator
+        from translation.catalog import scan
+
+        config = services().config
+        models_dir = Path(config.MODELS_DIR)
+        _translator = build_translator(models_dir, config.as_flask()) if scan(models_dir) else False
+    return _translator or None
+
+
+def to_english(text: str, locale: str | None) -> str | None:
+    """A person's message in English for the safety gate and the dialogue model.
+
+    Never cached (people's own words), and only when the model is confident enough.
+    """
+    mt = translator()
+    if mt is None or not locale or locale.split("-")[0] == "en" or not mt.supports(locale, "en"):
+        return None
+    result = mt.translate(text, locale, "en", cacheable=False)
+    return result.text if result.ok else None
+
+
 def _intents(current: Services) -> Any:
     if not current.config.INTENT_MATCHING:
         return None
@@ -70,6 +100,14 @@ def _intents(current: Services) -> Any:
     return matcher
 
 
+def _confident(result: Any) -> str:
+    from translation.errors import TranslationError
+
+    if not result.ok:
+        raise TranslationError(result.reason or "low confidence")
+    return str(result.text)
+
+
 def _dialogue(current: Services) -> Any:
     """The engine's free-text helper: the guarded dialogue model, or None when it is off."""
     if not current.config.DIALOGUE_ENABLED:
@@ -79,9 +117,21 @@ def _dialogue(current: Services) -> Any:
     allowlist = tuple(h.number for h in region.helplines) + region.allowed_numbers + region.allowed_domains
 
     def reply(text: str, locale: str) -> Generated | None:
+        translate_in = translate_out = None
         if locale.split("-")[0] != "en":
-            return None  # generation reads and writes English; other languages need translation models
-        result = service.reply(text, locale, allowlist=allowlist,
+            # Generation reads and writes English: only with confident translation both ways.
+            mt = translator()
+            if mt is None or not (mt.supports(locale, "en") and mt.supports("en", locale)):
+                return None
+
+            def translate_in(t: str) -> str:
+                return _confident(mt.translate(t, locale, "en", cacheable=False))
+
+            def translate_out(t: str) -> str:
+                return _confident(mt.translate(t, "en", locale, cacheable=False))
+
+        result = service.reply(text, locale, allowlist=allowlist, translate_in=translate_in,
+                               translate_out=translate_out,
                                safety_flag=lambda candidate: safety_gate().assess(candidate, "en").is_crisis)
         ref = f"generated:{result.model_name}@{result.model_version}"
         if result.generated:
