@@ -49,9 +49,12 @@ class OutboxStatus:
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     SUPPRESSED = "suppressed"  # not sent: the person opted out, or erased their data
+    SKIPPED = "skipped"  # scheduled content not sent: it missed its window, or the person paused
+    WAITING = "waiting"  # WhatsApp, outside the 24 h window: held until the person writes
     OPEN = (PENDING, SENDING)
     # Delivery callbacks never move a row backwards along this order.
-    RANK = {PENDING: 0, SENDING: 1, SENT: 2, UNDELIVERED: 3, FAILED: 3, DELIVERED: 4, READ: 5, SUPPRESSED: 5}
+    RANK = {PENDING: 0, WAITING: 0, SENDING: 1, SENT: 2, UNDELIVERED: 3, FAILED: 3, DELIVERED: 4, READ: 5,
+            SUPPRESSED: 5, SKIPPED: 5}
 
 
 class Contact(Base):
@@ -71,6 +74,13 @@ class Contact(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Scheduling: IANA zone (from the number's country, or the person's TIME ... override),
+    # chosen minute of the local day (None: each course's own hour), and PAUSE/RESUME.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    send_minute: Mapped[int | None] = mapped_column(Integer)
+    reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_fallback: Mapped[bool] = mapped_column(Boolean, default=False)  # WhatsApp outside 24 h may go by SMS
+    schedule_event_id: Mapped[int | None] = mapped_column(Integer)  # last schedule request applied
 
 
 class InboundMessage(Base):
@@ -103,6 +113,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_status_created", "status", "created_at"),
         Index("ix_outbox_created_at", "created_at"),
+        Index("uq_outbox_enrollment_step", "enrollment_id", "course_step", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -126,8 +137,41 @@ class OutboxMessage(Base):
     sending_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Scheduled content: one row per (enrolment, step), ever; skipped if not sent by not_after.
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("course_enrollments.id", ondelete="CASCADE"))
+    course_step: Mapped[int | None] = mapped_column(Integer)
+    not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    template_sid: Mapped[str | None] = mapped_column(String(64))  # WhatsApp template used outside 24 h
 
     contact: Mapped[Contact | None] = relationship()
+
+
+class EnrollmentStatus:
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # the person opted out
+
+
+class CourseEnrollment(Base):
+    """A person on a course or check-in. ``step`` counts every message ever due, so a
+    repeating check-in keeps counting; a step's local day is ``anchor_date + offset``."""
+
+    __tablename__ = "course_enrollments"
+    __table_args__ = (Index("ix_course_enrollments_due", "status", "next_due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[str] = mapped_column(String(64))
+    course_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=EnrollmentStatus.ACTIVE)
+    anchor_date: Mapped[date] = mapped_column(Date)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer)  # optimistic lock: two schedulers cannot both advance it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ConsentRecord(Base):

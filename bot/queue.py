@@ -21,7 +21,10 @@ INBOUND = "inbound"
 SEND = "send"
 SCHEDULE = "schedule"
 MODELS = "models"
-ALL_QUEUES = (INBOUND, SEND, SCHEDULE, MODELS)
+# Course and check-in messages: listened to last, so replies to people who just wrote
+# always go first (RQ takes jobs in the order of the queues a worker listens to).
+SCHEDULED = "scheduled"
+ALL_QUEUES = (INBOUND, SEND, SCHEDULE, MODELS, SCHEDULED)
 
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 RESULT_TTL_S = 3600
@@ -60,8 +63,10 @@ class JobQueue:
             failure_ttl=FAILURE_TTL_S,
         )
 
-    def enqueue_send(self, outbox_id: int, attempt: int, delay_s: float = 0, at_front: bool = False) -> Job:
-        queue = self.queues[SEND]
+    def enqueue_send(self, outbox_id: int, attempt: int, delay_s: float = 0, at_front: bool = False,
+                     scheduled: bool = False) -> Job:
+        """Queue one send attempt; ``scheduled`` content waits behind every reply."""
+        queue = self.queues[SCHEDULED if scheduled else SEND]
         kwargs = dict(
             job_id=send_job_id(outbox_id, attempt),
             job_timeout=self.job_timeout,
@@ -71,6 +76,15 @@ class JobQueue:
         if delay_s > 0:
             return queue.enqueue_in(timedelta(seconds=delay_s), "workers.jobs.send_outbound", outbox_id, **kwargs)
         return queue.enqueue("workers.jobs.send_outbound", outbox_id, at_front=at_front, **kwargs)
+
+    def enqueue_scheduled_sends(self, outbox_ids: list[int]) -> None:
+        """Queue many scheduled sends in one round trip (a course step for thousands of people)."""
+        queue = self.queues[SCHEDULED]
+        jobs = [Queue.prepare_data("workers.jobs.send_outbound", (row_id,), job_id=send_job_id(row_id, 0),
+                                   timeout=self.job_timeout, result_ttl=RESULT_TTL_S, failure_ttl=FAILURE_TTL_S)
+                for row_id in outbox_ids]
+        if jobs:
+            queue.enqueue_many(jobs)  # one pipeline for the whole batch
 
     def enqueue_erasure(self, contact_id: int, delay_s: float) -> Job:
         """Erase a person's data once their confirmation has had time to go out."""

@@ -44,6 +44,7 @@ KEYWORD_ACTIONS = (
     "back",
     "pause",
     "resume",
+    "time",
 )
 CHOICE_ACTIONS = ("next", "back", "menu", "module", "screening", "course")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")

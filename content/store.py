@@ -51,6 +51,7 @@ ACTION_PRIORITY = (
     "back",
     "pause",
     "resume",
+    "time",
 )
 
 Item = Message | Module | Course | Screening | KeywordSet | Glossary | Region

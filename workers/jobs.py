@@ -6,11 +6,18 @@ from workers import runtime
 from workers.inbound import process
 from workers.erasure import erase
 from workers.retention import purge_expired
+from workers.scheduling import apply_requests_for_message
 from workers.sending import send_row
 
 
 def handle_inbound(message_id: int) -> str:
-    return process(runtime.services(), message_id, runtime.engine(), runtime.safety_gate())
+    services = runtime.services()
+    result = process(services, message_id, runtime.engine(), runtime.safety_gate())
+    if result == "processed":
+        # Joining a course, PAUSE, RESUME, TIME: applied now; the scheduler's tick
+        # applies them later if this worker dies first (they are stored with the turn).
+        apply_requests_for_message(services, message_id)
+    return result
 
 
 def erase_contact(contact_id: int) -> str:

@@ -3,18 +3,33 @@
 A row moves pending -> sending -> sent. The move to "sending" is a conditional
 update, so two jobs for one row cannot both send it. A row left in "sending" by
 a killed worker is reconciled against the provider's message list before any
-resend. Each person's replies go out one after another, in the order written.
+resend. Each person's replies go out one after another, in the order written;
+scheduled content (courses, check-ins) waits behind them and never holds them up.
+
+Scheduled content is checked again at the moment it would go: nothing is sent
+to a person who paused or opted out, after its window closed, or in their quiet
+hours (the row is marked "skipped" with the reason). WhatsApp outside the 24 h
+window goes as an approved template, or by SMS when the person allowed it, or
+waits ("waiting") until the person writes. Every send is paced by its sender's
+shared rate (workers.ratelimit).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import and_, or_, select, update
+import requests
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
+from twilio.base.exceptions import TwilioRestException
 
+from bot.channels.base import SMS, WHATSAPP, SendReceipt, address_for
+from bot.channels.twilio import TwilioMessaging, classify
 from bot.exceptions import (
     PermanentSendError,
     RecipientOptedOut,
@@ -24,10 +39,14 @@ from bot.exceptions import (
 from bot.models import Contact, OutboxMessage, OutboxStatus, utcnow
 from bot.queue import send_job_id
 from bot.services import Services
+from bot.timezones import QuietHours, UnknownZone, zone
+from workers.ratelimit import RateLimited, pace
 
 log = logging.getLogger(__name__)
 
 OPTOUT_CONFIRMATION = "optout_confirmation"
+# WhatsApp accepts free-form messages for 24 h after the person's last message; keep a margin.
+WHATSAPP_WINDOW = timedelta(hours=24) - timedelta(minutes=2)
 
 
 def body_digest(text: str) -> str:
@@ -36,33 +55,47 @@ def body_digest(text: str) -> str:
 
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
 def next_pending(session: Session, contact_id: int) -> OutboxMessage | None:
+    """The row to send next: replies first, oldest first; then scheduled content."""
     return session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.contact_id == contact_id, OutboxMessage.status.in_(OutboxStatus.OPEN))
-        .order_by(OutboxMessage.id)
+        .order_by(OutboxMessage.enrollment_id.is_not(None), OutboxMessage.id)
         .limit(1)
     ).first()
 
 
+def _release_waiting(session: Session, contact_id: int) -> None:
+    """The person wrote: rows held for the WhatsApp window may go now."""
+    fresh = utcnow() - WHATSAPP_WINDOW
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.contact_id == contact_id, OutboxMessage.status == OutboxStatus.WAITING,
+               exists().where(Contact.id == contact_id, Contact.last_inbound_at >= fresh))
+        .values(status=OutboxStatus.PENDING)
+    )
+
+
 def queue_next_for(services: Services, contact_id: int, stale_after_s: float | None = None) -> int | None:
-    """Queue the person's oldest open row unless it already has a live job."""
+    """Queue the person's next open row unless it already has a live job."""
     with services.db.session() as session:
+        _release_waiting(session, contact_id)
         row = next_pending(session, contact_id)
         if row is None:
             return None
         row_id, attempt, not_before = row.id, row.attempts, _aware(row.next_attempt_at)
+        scheduled = row.enrollment_id is not None
     stale = stale_after_s if stale_after_s is not None else services.config.PROCESSING_LEASE_S
     job_id = send_job_id(row_id, attempt)
     if services.jobs.job_is_live(job_id, stale):
         return None
     services.jobs.discard(job_id)
     delay = max(0.0, (not_before - utcnow()).total_seconds()) if not_before else 0.0
-    services.jobs.enqueue_send(row_id, attempt, delay_s=delay)
+    services.jobs.enqueue_send(row_id, attempt, delay_s=delay, scheduled=scheduled)
     return row_id
 
 
@@ -71,52 +104,150 @@ def _finish(services: Services, row_id: int, **values: object) -> None:
         session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
 
 
-def send_row(services: Services, outbox_id: int) -> str:
-    """Send one outbox row; return what happened (for logs and tests)."""
+@dataclass(frozen=True)
+class _Pending:
+    """What one send needs, read in one short transaction."""
+
+    row_id: int
+    contact_id: int
+    kind: str
+    channel: str
+    number: str
+    body: str
+    digest: str
+    attempts: int
+    interrupted: bool
+    since: datetime | None
+    scheduled: bool
+    not_after: datetime | None
+    locale: str | None
+    paused: str | None  # why the person's scheduled content is on hold, if it is
+    time_zone: str | None
+    last_inbound_at: datetime | None
+    sms_fallback: bool
+
+
+def _hold_reason(services: Services, item: _Pending, now: datetime) -> str | None:
+    """Why scheduled content must not go now (it is then skipped), or None."""
+    if not item.scheduled:
+        return None
+    if item.paused:
+        return item.paused
+    if item.not_after is not None and now > item.not_after:
+        return "missed its window"
+    try:
+        tz = zone(item.time_zone or services.config.DEFAULT_TIMEZONE)
+    except UnknownZone:
+        tz = zone(services.config.DEFAULT_TIMEZONE)
+    if QuietHours.parse(services.config.QUIET_HOURS).is_quiet(now, tz):
+        return "quiet hours"
+    return None
+
+
+def _route(services: Services, item: _Pending, now: datetime) -> tuple[str, str | None] | None:
+    """(channel, template ContentSid or None) to send on, or None to wait for the person.
+
+    Replies answer a message, so they are inside the window unless a backlog kept them
+    for a day; scheduled content is checked against the person's last message.
+    """
+    if item.channel != WHATSAPP:
+        return item.channel, None
+    last = item.last_inbound_at
+    outside = (last is None and item.scheduled) or (last is not None and now - last > WHATSAPP_WINDOW)
+    if not outside:
+        return WHATSAPP, None
+    templates = services.config.whatsapp_templates
+    template = templates.get(item.locale or "") or templates.get(services.content.default_locale)
+    if template:
+        return WHATSAPP, template
+    if item.sms_fallback:
+        return SMS, None
+    return None
+
+
+def _load(services: Services, outbox_id: int) -> tuple[str, _Pending | None, int | None]:
     with services.db.session() as session:
         row = session.get(OutboxMessage, outbox_id)
         if row is None or row.status not in OutboxStatus.OPEN:
-            return "already-final"
+            return "already-final", None, None
         contact = session.get(Contact, row.contact_id) if row.contact_id else None
         if contact is None or (contact.opted_out and row.kind != OPTOUT_CONFIRMATION):
             row.status = OutboxStatus.SUPPRESSED
             row.status_at = utcnow()
-            contact_id = row.contact_id
-            outcome = "suppressed"
-        else:
-            contact_id = contact.id
-            outcome = ""
-        if not outcome:
-            first = next_pending(session, contact.id)
-            if first is not None and first.id != row.id:
-                outcome = "waiting-for-earlier"
-        if not outcome:
-            number = services.cipher.decrypt(contact.phone_enc, b"phone")
-            body = services.cipher.decrypt(row.body_enc, b"body") if row.body_enc else ""
-            channel, digest, attempts = row.channel, row.body_sha256, row.attempts
-            interrupted, since = row.status == OutboxStatus.SENDING, _aware(row.sending_at)
+            return "suppressed", None, row.contact_id
+        first = next_pending(session, contact.id)
+        if first is not None and first.id != row.id:
+            return "waiting-for-earlier", None, contact.id
+        paused = "paused: case open" if contact.paused else ("paused by the person"
+                                                             if contact.reminders_paused else None)
+        item = _Pending(
+            row_id=row.id, contact_id=contact.id, kind=row.kind, channel=row.channel,
+            number=services.cipher.decrypt(contact.phone_enc, b"phone"),
+            body=services.cipher.decrypt(row.body_enc, b"body") if row.body_enc else "",
+            digest=row.body_sha256, attempts=row.attempts, interrupted=row.status == OutboxStatus.SENDING,
+            since=_aware(row.sending_at), scheduled=row.enrollment_id is not None,
+            not_after=_aware(row.not_after), locale=row.locale, paused=paused, time_zone=contact.time_zone,
+            last_inbound_at=_aware(contact.last_inbound_at), sms_fallback=contact.sms_fallback,
+        )
+        return "", item, contact.id
+
+
+def _set_aside(services: Services, item: _Pending, status: str, reason: str) -> None:
+    """Mark an open row skipped or waiting, unless another worker finished it meanwhile."""
+    values: dict[str, object] = {"status": status, "error": reason}
+    if status == OutboxStatus.SKIPPED:
+        values["status_at"] = utcnow()
+    with services.db.session() as session:
+        session.execute(update(OutboxMessage)
+                        .where(OutboxMessage.id == item.row_id, OutboxMessage.status.in_(OutboxStatus.OPEN))
+                        .values(**values))
+    log.info("send.set_aside", extra={"outbox_id": item.row_id, "status": status, "reason": reason})
+
+
+def send_row(services: Services, outbox_id: int) -> str:
+    """Send one outbox row; return what happened (for logs and tests)."""
+    outcome, item, contact_id = _load(services, outbox_id)
     if outcome == "suppressed":
         log.info("send.suppressed", extra={"outbox_id": outbox_id})
-        if contact_id is not None:
+    if item is None:
+        if outcome != "already-final" and contact_id is not None:
             queue_next_for(services, contact_id)
         return outcome
-    if outcome == "waiting-for-earlier":
-        queue_next_for(services, contact_id)
-        return outcome
 
-    if interrupted:
+    if item.interrupted:
         # A previous attempt may have reached the provider: look before resending.
-        lookback = (since or utcnow()) - timedelta(minutes=10)
+        lookback = (item.since or utcnow()) - timedelta(minutes=10)
         try:
-            sid = services.channel.find_sent(channel, number, digest, lookback)
+            sid = services.channel.find_sent(item.channel, item.number, item.digest, lookback)
         except RetryableSendError:
-            return _retry_later(services, outbox_id, attempts, contact_id, "reconcile-unreachable")
+            return _retry_later(services, item, item.attempts, "reconcile-unreachable")
         if sid:
             _finish(services, outbox_id, status=OutboxStatus.SENT, provider_sid=sid, sent_at=utcnow())
             log.info("send.reconciled", extra={"outbox_id": outbox_id})
-            queue_next_for(services, contact_id)
+            queue_next_for(services, item.contact_id)
             return "reconciled"
 
+    now = utcnow()
+    reason = _hold_reason(services, item, now)
+    if reason:
+        _set_aside(services, item, OutboxStatus.SKIPPED, reason)
+        queue_next_for(services, item.contact_id)
+        return "skipped"
+    route = _route(services, item, now)
+    if route is None:
+        _set_aside(services, item, OutboxStatus.WAITING, "outside the WhatsApp 24 h window")
+        queue_next_for(services, item.contact_id)
+        return "waiting"
+    channel, template = route
+    try:
+        pace(services, channel, item.scheduled, max_wait_s=services.config.JOB_TIMEOUT_S / 2)
+    except RateLimited as exc:
+        # The sweeper queues the row again shortly; nothing was claimed.
+        log.info("send.rate_limited", extra={"outbox_id": outbox_id, "wait_s": round(exc.wait_s, 1)})
+        return "rate-limited"
+
+    # Claimed only if still open and the person has not opted out since we looked.
+    opted_out = exists().where(Contact.id == item.contact_id, Contact.opted_out.is_(True))
     with services.db.session() as session:
         claimed = session.execute(
             update(OutboxMessage)
@@ -124,60 +255,117 @@ def send_row(services: Services, outbox_id: int) -> str:
                 OutboxMessage.id == outbox_id,
                 or_(
                     OutboxMessage.status == OutboxStatus.PENDING,
-                    and_(OutboxMessage.status == OutboxStatus.SENDING, interrupted),
+                    and_(OutboxMessage.status == OutboxStatus.SENDING, item.interrupted),
                 ),
+                or_(OutboxMessage.kind == OPTOUT_CONFIRMATION, ~opted_out),
             )
-            .values(status=OutboxStatus.SENDING, sending_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+            .values(status=OutboxStatus.SENDING, sending_at=utcnow(), attempts=OutboxMessage.attempts + 1,
+                    channel=channel, template_sid=template)
         ).rowcount
     if claimed != 1:
+        with services.db.session() as session:
+            suppressed = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == outbox_id, OutboxMessage.status == OutboxStatus.PENDING, opted_out)
+                .values(status=OutboxStatus.SUPPRESSED, status_at=utcnow())
+            ).rowcount
+        if suppressed:
+            log.info("send.suppressed", extra={"outbox_id": outbox_id})
+            queue_next_for(services, item.contact_id)
+            return "suppressed"
         return "claimed-elsewhere"
-    attempts += 1
+    attempts = item.attempts + 1
     try:
-        receipt = services.channel.send(channel, number, body)
+        if template:
+            receipt = template_channel(services).send_template(item.number, template, {"1": _one_line(item.body)})
+        else:
+            receipt = services.channel.send(channel, item.number, item.body)
     except RecipientOptedOut as exc:
         _finish(services, outbox_id, status=OutboxStatus.FAILED, error_code=exc.code, error="recipient opted out",
                 status_at=utcnow())
         with services.db.session() as session:
-            session.execute(update(Contact).where(Contact.id == contact_id)
+            session.execute(update(Contact).where(Contact.id == item.contact_id)
                             .values(opted_out=True, opted_out_at=utcnow()))
         log.warning("send.opted_out", extra={"outbox_id": outbox_id, "code": exc.code})
-        queue_next_for(services, contact_id)
+        queue_next_for(services, item.contact_id)
         return "opted-out"
     except RetryableSendError as exc:
         _finish(services, outbox_id, status=OutboxStatus.PENDING, error_code=exc.code, error=str(exc))
-        return _retry_later(services, outbox_id, attempts, contact_id, str(exc))
+        return _retry_later(services, item, attempts, str(exc))
     except SendOutcomeUnknown as exc:
         # Leave it in "sending": the next attempt reconciles before it resends.
         log.warning("send.outcome_unknown", extra={"outbox_id": outbox_id})
-        return _retry_later(services, outbox_id, attempts, contact_id, str(exc), keep_status=True)
+        return _retry_later(services, item, attempts, str(exc), keep_status=True)
     except PermanentSendError as exc:
         _finish(services, outbox_id, status=OutboxStatus.FAILED, error_code=exc.code, error=str(exc)[:200],
                 status_at=utcnow())
         log.error("send.failed", extra={"outbox_id": outbox_id, "code": exc.code, "status": exc.status})
-        queue_next_for(services, contact_id)
+        queue_next_for(services, item.contact_id)
         raise
     _finish(services, outbox_id, status=OutboxStatus.SENT, provider_sid=receipt.provider_sid, sent_at=utcnow(),
             error=None)
-    log.info("send.sent", extra={"outbox_id": outbox_id, "attempts": attempts})
-    queue_next_for(services, contact_id)
+    log.info("send.sent", extra={"outbox_id": outbox_id, "attempts": attempts, "template": bool(template)})
+    queue_next_for(services, item.contact_id)
     return "sent"
 
 
-def _retry_later(
-    services: Services, outbox_id: int, attempts: int, contact_id: int, reason: str, keep_status: bool = False
-) -> str:
+def _retry_later(services: Services, item: _Pending, attempts: int, reason: str, keep_status: bool = False) -> str:
+    outbox_id = item.row_id
     backoff = services.config.send_backoff
     if attempts >= services.config.SEND_MAX_ATTEMPTS:
         _finish(services, outbox_id, status=OutboxStatus.FAILED, error=f"gave up: {reason}"[:200],
                 status_at=utcnow())
         log.error("send.gave_up", extra={"outbox_id": outbox_id, "attempts": attempts})
-        queue_next_for(services, contact_id)
+        queue_next_for(services, item.contact_id)
         return "gave-up"
     delay = backoff[min(attempts - 1, len(backoff) - 1)] if attempts > 0 else backoff[0]
     values: dict[str, object] = {"next_attempt_at": utcnow() + timedelta(seconds=delay)}
     if not keep_status:
         values["status"] = OutboxStatus.PENDING
     _finish(services, outbox_id, **values)
-    services.jobs.enqueue_send(outbox_id, attempts, delay_s=delay)
+    services.jobs.enqueue_send(outbox_id, attempts, delay_s=delay, scheduled=item.scheduled)
     log.info("send.retry_scheduled", extra={"outbox_id": outbox_id, "attempts": attempts, "delay_s": delay})
     return "retry-scheduled"
+
+
+# -- WhatsApp templates -----------------------------------------------------------
+def _one_line(text: str) -> str:
+    """Template variables may not hold newlines or long runs of spaces (WhatsApp's rule)."""
+    return " ".join(text.split())[:1024]
+
+
+class TemplateMessaging(TwilioMessaging):
+    """Twilio plus approved WhatsApp templates (ContentSid), for outside the 24 h window."""
+
+    def send_template(self, to_number: str, content_sid: str, variables: dict[str, str]) -> SendReceipt:
+        kwargs = self._sender(WHATSAPP)
+        if self._status_callback:
+            kwargs["status_callback"] = self._status_callback
+        try:
+            message = self._client.messages.create(to=address_for(WHATSAPP, to_number), content_sid=content_sid,
+                                                   content_variables=json.dumps(variables), **kwargs)
+        except TwilioRestException as exc:
+            raise classify(exc) from exc
+        except requests.exceptions.ConnectionError as exc:
+            if isinstance(exc, requests.exceptions.ConnectTimeout) or "Read timed out" not in str(exc):
+                raise RetryableSendError("twilio unreachable") from exc
+            raise SendOutcomeUnknown("twilio read timeout") from exc
+        except requests.exceptions.Timeout as exc:
+            raise SendOutcomeUnknown("twilio timeout") from exc
+        return SendReceipt(provider_sid=message.sid or "", status=message.status or "queued")
+
+
+@lru_cache(maxsize=4)
+def _template_client(account_sid: str, auth_token: str, api_base: str, whatsapp_from: str, service_sid: str,
+                     status_callback: str, timeout_s: float) -> TemplateMessaging:
+    return TemplateMessaging(account_sid=account_sid, auth_token=auth_token, api_base=api_base,
+                             whatsapp_from=whatsapp_from, messaging_service_sid=service_sid,
+                             status_callback=status_callback, timeout_s=timeout_s)
+
+
+def template_channel(services: Services) -> TemplateMessaging:
+    """The template-capable client for this process's settings (built once)."""
+    c = services.config
+    return _template_client(c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_API_BASE, c.TWILIO_WHATSAPP_FROM,
+                            c.TWILIO_MESSAGING_SERVICE_SID, c.PUBLIC_BASE_URL.rstrip("/") + "/twilio/status",
+                            c.TWILIO_TIMEOUT_S)

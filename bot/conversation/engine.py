@@ -12,6 +12,11 @@ Order of precedence in a turn:
 2. a crisis (HIGH or IMMINENT) gets the crisis reply first, whatever the flow;
 3. global keywords (STOP, HELP, BOT, DATA, LANGUAGE, DELETE) in every enabled language;
 4. the current flow: onboarding, menu, module, screening, safety plan, free text.
+   Once a person has consented, PAUSE, RESUME and TIME (reminders) work from any flow.
+
+Joining a course and the reminder keywords leave requests in ``Outcome.audit``
+("schedule.*"); the worker turns them into enrolments and settings
+(workers.scheduling), so the engine stays free of clocks and time zones.
 """
 
 from __future__ import annotations
@@ -26,10 +31,13 @@ from bot.conversation.types import (
     CONSENT, DELETE_CONFIRM, LANGUAGE, MENU, MODULE, NEW, RISK_CONCERN, SAFETY_PLAN, SCREENING,
     Content, Dialogue, IntentMatcher, Outcome, Profile, Reply, Turn,
 )
+from bot.timezones import InvalidTimeOfDay, QuietHours, format_clock, parse_time_request
 
 # Keywords that mean the same from anywhere in a conversation, most important first.
 GLOBAL_ACTIONS = ("stop", "help", "bot", "data", "language", "delete")
 SCREENINGS_ON_MENU = ("phq9", "gad7")
+COURSES_ON_MENU = ("doing_what_matters", "weekly_checkin")
+SCHEDULE_ACTIONS = ("pause", "resume")
 
 
 def native_name(code: str) -> str:
@@ -50,12 +58,14 @@ class Engine:
     """Runs one turn. Holds only content, settings and stateless helpers, never per-person data."""
 
     def __init__(self, content: Content, default_region: str = "demo", intents: IntentMatcher | None = None,
-                 dialogue: Dialogue | None = None, consent_item: str = "onboarding.consent"):
+                 dialogue: Dialogue | None = None, consent_item: str = "onboarding.consent",
+                 quiet_hours: QuietHours | None = None):
         self.content = content
         self.default_region = default_region
         self.intents = intents
         self.dialogue = dialogue
         self.consent_item = consent_item
+        self.quiet_hours = quiet_hours or QuietHours()
 
     # -- saying things -----------------------------------------------------------
     def enabled_locales(self) -> list[str]:
@@ -88,7 +98,7 @@ class Engine:
         out.replies.append(Reply(item_id, rendered.text, rendered.ref, rendered.locale, kind))
 
     def menu_entries(self, locale: str) -> list[tuple[int, str, str]]:
-        """(number, target, title): the modules, then the screening checks."""
+        """(number, target, title): the modules, then the screening checks, then the courses."""
         from content.store import ContentMissing
 
         entries = [(e.number, f"module:{e.module_id}", e.title) for e in self.content.menu(locale)]
@@ -102,6 +112,15 @@ class Engine:
                 continue
             number += 1
             entries.append((number, f"screening:{instrument}", title))
+        for course_id in COURSES_ON_MENU:
+            try:
+                course = self.content.course(course_id)
+                title = self.content.render(course.title_id, locale, "sms",
+                                            fallbacks=(self.content.default_locale,)).text
+            except ContentMissing:
+                continue
+            number += 1
+            entries.append((number, f"course:{course_id}", title))
         return entries
 
     def main_menu(self, out: Outcome, locale: str, channel: str) -> None:
@@ -177,6 +196,12 @@ class Engine:
         if not profile.consented:
             self._ask_consent(out, locale, channel)
             return out
+        if reply_action in SCHEDULE_ACTIONS:
+            out.audit.append((f"schedule.{reply_action}", {}))
+            self.say(out, f"keywords.{reply_action}_confirmation", locale, channel)
+            return out
+        if self._time(out, turn.text, locales, locale, channel):
+            return out
         if reply_action == "menu":
             self.main_menu(out, locale, channel)
             return out
@@ -248,13 +273,53 @@ class Engine:
         chosen = next((target for n, target, _ in self.menu_entries(locale) if str(n) == folded), None)
         if chosen is None:
             return self._free_text(out, text, locale, channel)
+        return self._go(out, chosen, locale, channel)
+
+    def _go(self, out: Outcome, chosen: str, locale: str, channel: str) -> Outcome:
+        """Start what a menu number or a module's reply points to: "module:x", "screening:x", "course:x"."""
         kind, target = chosen.split(":", 1)
         if kind == "screening":
             return screening.start(self, out, target, locale, channel)
+        if kind == "course":
+            return self._enrol(out, target, locale, channel)
         out.state.update(flow=MODULE, module=target, step=0)
         out.events.append(f"module_started:{target}")
         self.say(out, self.content.module(target).steps[0], locale, channel)
         return out
+
+    def _enrol(self, out: Outcome, course_id: str, locale: str, channel: str) -> Outcome:
+        """Ask the worker to enrol the person; confirm with the course's own wording if it has one."""
+        from content.store import ContentMissing
+
+        out.audit.append(("schedule.enrol", {"course": course_id}))
+        for key in ("module", "step"):
+            out.state.pop(key, None)
+        out.state["flow"] = MENU
+        try:
+            self.say(out, f"course.{course_id}.enrolled", locale, channel)
+        except ContentMissing:
+            self.say(out, "course.enrolled", locale, channel)
+        return out
+
+    def _time(self, out: Outcome, text: str, locales: list[str], locale: str, channel: str) -> bool:
+        """TIME 7, TIME 18:30, TIME 7 UTC+3: when reminders come. False when it is not a TIME message."""
+        words = text.split()
+        for size in (1, 2):
+            if len(words) < size or "time" not in self.content.keyword_actions(" ".join(words[:size]), locales):
+                continue
+            argument = " ".join(words[size:])
+            try:
+                minute, zone = parse_time_request(argument)
+            except InvalidTimeOfDay:
+                if argument and not argument[:1].isdigit():
+                    return False  # "time" was an ordinary word in a sentence
+                self.say(out, "keywords.time_help", locale, channel)
+                return True
+            minute = self.quiet_hours.clamp(minute)
+            out.audit.append(("schedule.time", {"minute": minute, "zone": zone}))
+            self.say(out, "keywords.time_confirmation", locale, channel, values={"time": format_clock(minute)})
+            return True
+        return False
 
     def _module(self, out: Outcome, action: str | None, text: str, locale: str, channel: str) -> Outcome:
         module = self.content.module(out.state["module"])
@@ -266,6 +331,10 @@ class Engine:
             out.state["step"] = current - 1
             self.say(out, module.steps[current - 1], locale, channel)
             return out
+        choice = next((c for c in module.choices if c.reply is not None and c.target
+                       and fold(c.reply) == fold(text)), None)
+        if choice is not None and choice.action in {"module", "screening", "course"}:
+            return self._go(out, f"{choice.action}:{choice.target}", locale, channel)
         if action not in {"next", "yes"}:
             return self._menu_choice(out, text, locale, channel)
         step = current + 1

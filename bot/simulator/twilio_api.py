@@ -33,6 +33,8 @@ class StoredMessage:
     date_created: str
     messaging_service_sid: str | None = None
     status_callback: str | None = None
+    content_sid: str | None = None  # an approved WhatsApp template, sent instead of a Body
+    content_variables: str | None = None
 
 
 @dataclass
@@ -161,16 +163,28 @@ def make_blueprint(store: MessageStore, account_sid: str, auth_token: str, name:
         sender = request.form.get("From", "")
         service = request.form.get("MessagingServiceSid")
         body = request.form.get("Body", "")
+        content_sid = request.form.get("ContentSid")
+        variables = request.form.get("ContentVariables")
         if not to:
             return _error(400, 21604, "A 'To' phone number is required.")
         if not sender and not service:
             return _error(400, 21603, "A 'From' phone number is required.")
-        if not body:
+        if content_sid:
+            if not content_sid.startswith("HX"):
+                return _error(400, 21656, "The ContentSid is invalid.")
+            try:
+                values = json.loads(variables) if variables else {}
+            except ValueError:
+                return _error(400, 21656, "The ContentVariables Parameter is invalid.")
+            # The stand-in's templates are "{{1}}": what the person reads is the first variable.
+            body = body or str(values.get("1", ""))
+        elif not body:
             return _error(400, 21602, "Message body is required.")
         now = format_datetime(datetime.now(timezone.utc), usegmt=True)
         message = StoredMessage(sid="SM" + secrets.token_hex(16), to=to, from_=sender, body=body,
                                 status="queued", date_created=now, messaging_service_sid=service,
-                                status_callback=request.form.get("StatusCallback"))
+                                status_callback=request.form.get("StatusCallback"),
+                                content_sid=content_sid, content_variables=variables)
         store.add(message)
         return Response(json.dumps(_to_json(account_sid, message)), status=201, mimetype="application/json")
 

@@ -114,9 +114,7 @@ def test_unknown_channel_is_rejected() -> None:
 
 
 texts = st.text(
-    alphabet=st.sampled_from(
-        list("abc xyz.!?\n€{}[]é") + ["ж", "á", EMOJI, "\u2019", "\u00a0", "\u2026"]
-    ),
+    alphabet=st.sampled_from(list("abc xyz.!?\n€{}[]é") + ["ж", "á", EMOJI, "\u2019", "\u00a0", "\u2026"]),
     max_size=700,
 )
 

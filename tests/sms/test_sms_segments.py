@@ -79,7 +79,7 @@ def test_one_accent_outside_gsm_forces_ucs2_for_the_whole_message() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("It\u2019s \u201cfine\u201d \u2013 really\u2026", "It's \"fine\" - really..."),
+        ("It\u2019s \u201cfine\u201d \u2013 really\u2026", 'It\'s "fine" - really...'),
         ("Reply\u00a0MENU\u202f: \u2022 sleep", "Reply MENU : - sleep"),
         ("zero\u200bwidth\ufeff", "zerowidth"),
         ("\u00abBonjour\u00bb", '"Bonjour"'),
