@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.models import Contact, InboundMessage, OutboxMessage, OutboxStatus
@@ -29,10 +30,26 @@ def _wait_for(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
     return False
 
 
+_spawned: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_workers():
+    """A failed assertion must not leave a worker running to steal the next test's jobs."""
+    yield
+    while _spawned:
+        proc = _spawned.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 def _worker(config, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "workers", *args], env=config_env(config),
+    proc = subprocess.Popen([sys.executable, "-m", "workers", *args], env=config_env(config),
                             cwd=str(Path(__file__).resolve().parents[2]),
                             stdout=subprocess.DEVNULL, stderr=open(os.environ.get("WORKER_LOG", os.devnull), "a"))
+    _spawned.append(proc)
+    return proc
 
 
 def _seed(services: Services, *bodies: str) -> int:
