@@ -215,12 +215,16 @@ def send_row(services: Services, outbox_id: int) -> str:
         return outcome
 
     if item.interrupted:
-        # A previous attempt may have reached the provider: look before resending.
+        # A previous attempt may have reached the provider: look before resending, but only
+        # once that request can no longer be in flight, or the look could miss it.
+        settle = (item.since or utcnow()) + timedelta(seconds=2 * services.config.TWILIO_TIMEOUT_S)
+        if utcnow() < settle:
+            return _reconcile_later(services, item, (settle - utcnow()).total_seconds())
         lookback = (item.since or utcnow()) - timedelta(minutes=10)
         try:
             sid = services.channel.find_sent(item.channel, item.number, item.digest, lookback)
         except RetryableSendError:
-            return _retry_later(services, item, item.attempts, "reconcile-unreachable")
+            return _reconcile_later(services, item, float(services.config.send_backoff[0]))
         if sid:
             _finish(services, outbox_id, status=OutboxStatus.SENT, provider_sid=sid, sent_at=utcnow())
             log.info("send.reconciled", extra={"outbox_id": outbox_id})
@@ -307,6 +311,21 @@ def send_row(services: Services, outbox_id: int) -> str:
     log.info("send.sent", extra={"outbox_id": outbox_id, "attempts": attempts, "template": bool(template)})
     queue_next_for(services, item.contact_id)
     return "sent"
+
+
+def _reconcile_later(services: Services, item: _Pending, delay_s: float) -> str:
+    """Check an interrupted send again later, as a new job (never a rewrite of this one)."""
+    attempt = item.attempts + 1
+    if attempt > services.config.SEND_MAX_ATTEMPTS:
+        _finish(services, item.row_id, status=OutboxStatus.FAILED, error="gave up: outcome of an interrupted send unknown",
+                status_at=utcnow())
+        log.error("send.gave_up", extra={"outbox_id": item.row_id, "attempts": item.attempts})
+        queue_next_for(services, item.contact_id)
+        return "gave-up"
+    _finish(services, item.row_id, attempts=attempt, next_attempt_at=utcnow() + timedelta(seconds=delay_s))
+    services.jobs.enqueue_send(item.row_id, attempt, delay_s=max(delay_s, 0.1), scheduled=item.scheduled)
+    log.info("send.reconcile_later", extra={"outbox_id": item.row_id, "delay_s": round(delay_s, 1)})
+    return "reconcile-later"
 
 
 def _retry_later(services: Services, item: _Pending, attempts: int, reason: str, keep_status: bool = False) -> str:
