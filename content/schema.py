@@ -46,6 +46,8 @@ KEYWORD_ACTIONS = (
     "resume",
     "time",
 )
+# Conveniences a keyword set may leave out without a warning (TIME 7: when reminders come).
+OPTIONAL_KEYWORD_ACTIONS = ("time",)
 CHOICE_ACTIONS = ("next", "back", "menu", "module", "screening", "course")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 

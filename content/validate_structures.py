@@ -13,6 +13,7 @@ from content.problems import warning as _warning
 from content.schema import (
     CHOICE_ACTIONS,
     KEYWORD_ACTIONS,
+    OPTIONAL_KEYWORD_ACTIONS,
     Course,
     Library,
     Message,
@@ -225,7 +226,7 @@ def _check_keywords(library: Library) -> Iterator[Problem]:
             approved_locales.add(keyword_set.locale)
             if not keyword_set.words("stop"):
                 yield _error("keywords", "no 'stop' words: people must be able to opt out in every language", **where)
-            missing = [a for a in KEYWORD_ACTIONS if not keyword_set.words(a)]
+            missing = [a for a in KEYWORD_ACTIONS if not keyword_set.words(a) and a not in OPTIONAL_KEYWORD_ACTIONS]
             if missing:
                 yield _warning(
                     "keywords",
