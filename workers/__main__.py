@@ -73,7 +73,8 @@ class Housekeeping(threading.Thread):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
-    parser.add_argument("--queues", default=f"{INBOUND},{SEND},{MODELS},{SCHEDULE},{SCHEDULED}")
+    # Replies already composed go out before new messages are read; scheduled content goes last.
+    parser.add_argument("--queues", default=f"{SEND},{INBOUND},{MODELS},{SCHEDULE},{SCHEDULED}")
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     parser.add_argument("--no-housekeeping", action="store_true")
     args = parser.parse_args(argv)
