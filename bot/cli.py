@@ -8,7 +8,6 @@ service-level commands: database migrations, the release step, a one-off
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 import secrets
 import time
@@ -22,7 +21,7 @@ from bot import migrate
 
 db_cli = AppGroup("db", help="Database migrations.")
 
-# (module, attribute) of each room's command group; a room not installed is skipped.
+# (module, attribute) of each room's command group.
 COMMAND_GROUPS = (
     ("content.cli", "content_cli"),
     ("translation.cli", "langid_cli"),
@@ -117,8 +116,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(simulate)
     app.cli.add_command(demo)
     for module_name, attribute in COMMAND_GROUPS:
-        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None:
-            continue
-        if importlib.util.find_spec(module_name) is None:
-            continue
         app.cli.add_command(getattr(importlib.import_module(module_name), attribute))
