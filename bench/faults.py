@@ -162,7 +162,8 @@ def tally(stack: Stack, due_phones: list[str], quiet: QuietHours) -> dict[str, i
 
 def events(stack: Stack, name: str) -> int:
     """How many times the workers logged an event (their logs are JSON lines)."""
-    return sum(log.read_text(errors="replace").count(f'"event": "{name}"') for log in stack.workdir.glob("worker-*.log"))
+    needle = f'"event": "{name}"'
+    return sum(log.read_text(errors="replace").count(needle) for log in stack.workdir.glob("worker-*.log"))
 
 
 def delivered(stack: Stack, phones: list[str]) -> Callable[[], bool]:
@@ -227,7 +228,8 @@ def postgres_outage(stack: Stack, phones: list[str]) -> tuple[list[str], str]:
     wait_until(delivered(stack, phones), 240)
     supervisor.stop()
     return phones, (f"PostgreSQL cut for 10 s mid-drain; workers restarted {supervisor.restarts}; "
-                    f"{events(stack, 'send.reconciled')} reconciled, {events(stack, 'sweep.requeued')} sweeps re-queued")
+                    f"{events(stack, 'send.reconciled')} reconciled, "
+                    f"{events(stack, 'sweep.requeued')} sweeps re-queued")
 
 
 def twilio_bursts(stack: Stack, phones: list[str]) -> tuple[list[str], str]:
@@ -330,7 +332,8 @@ def race(stack: Stack, phones: list[str]) -> tuple[list[str], str]:
     wait_until(delivered(stack, phones), 600)
     time.sleep(3)
     supervisor.stop()
-    return phones, f"4 ticks at once on {len(phones)} due steps wrote {sum(created)} rows ({' + '.join(map(str, created))})"
+    split = " + ".join(map(str, created))
+    return phones, f"4 ticks at once on {len(phones)} due steps wrote {sum(created)} rows ({split})"
 
 
 SCENARIOS: dict[str, tuple[str, Callable[[Stack, list[str]], tuple[list[str], str]]]] = {

@@ -55,7 +55,10 @@ def engine() -> Engine:
         if _helpers is None:
             _helpers = (_intents(current), _dialogue(current))
         intents, dialogue = _helpers
-        _engine = Engine(store, default_region=current.config.DEFAULT_REGION, intents=intents, dialogue=dialogue)
+        from bot.timezones import QuietHours
+
+        _engine = Engine(store, default_region=current.config.DEFAULT_REGION, intents=intents, dialogue=dialogue,
+                         quiet_hours=QuietHours.parse(current.config.QUIET_HOURS))
     return _engine
 
 

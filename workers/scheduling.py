@@ -178,7 +178,11 @@ def _apply_one(services: Services, session: Session, contact: Contact, event: Au
     if event.action == RESUME:
         contact.reminders_paused = False
     elif event.action == TIME:
-        contact.send_minute = int(detail["minute"])
+        minute = detail.get("minute")
+        if not isinstance(minute, int) or not 0 <= minute < 24 * 60:
+            log.warning("schedule.bad_request", extra={"event_id": event.id})
+            return
+        contact.send_minute = minute
         if detail.get("zone"):
             contact.time_zone = str(detail["zone"])
     tz = contact_zone(services, contact, calendar)
