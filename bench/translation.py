@@ -189,6 +189,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 def load_ours(paths: dict[str, str], threads: int) -> Any:
     """Our translator, with its model and tokenizers loaded (what the first request would do)."""
     from translation.build import TranslationSettings, build_translator
+    from translation.composite import RoutingTranslator
     from translation.ct2 import CT2Translator
     from translation.pool import ModelPool
 
@@ -199,7 +200,9 @@ def load_ours(paths: dict[str, str], threads: int) -> Any:
     )
     pool = ModelPool(settings.memory_budget_mb, settings.load_options)
     translator = build_translator(Path(paths["store"]), settings, pool=pool)
-    leaf = translator.inner.resolve("en", "sw")
+    router = getattr(translator, "inner", None)
+    assert isinstance(router, RoutingTranslator)
+    leaf = router.resolve("en", "sw")
     assert isinstance(leaf, CT2Translator)
     pool.get(leaf.info.path, leaf.info.size_bytes)
     leaf.encode(["Hello."], "en", "sw")  # loads the sentencepiece model
@@ -254,7 +257,7 @@ def load_hf(paths: dict[str, str], key: str, threads: int) -> tuple[Any, Any]:
         cls = transformers.MarianMTModel if key == "marian" else transformers.M2M100ForConditionalGeneration
         model = cls.from_pretrained(paths["hf"], dtype=torch.float32).eval()
     source, _ = _tokens(paths, key)
-    ids = [tokenizer.convert_tokens_to_ids(tokens) for tokens in source]
+    ids: list[list[int]] = [tokenizer.convert_tokens_to_ids(tokens) for tokens in source]  # type: ignore[misc]
     pad = model.config.pad_token_id
     extra = {} if key == "marian" else {"forced_bos_token_id": tokenizer.convert_tokens_to_ids("swh_Latn")}
     options = {
