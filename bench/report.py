@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 SAVED = BENCH / "out" / "report"
 # Benchmarks the report always lists, so a missing one is visible.
-EXPECTED = ("webhook", "e2e", "turns", "translation", "dialogue", "safety", "drain")
+EXPECTED = ("webhook", "e2e", "turns", "translation", "dialogue", "safety", "drain", "retention")
 NOT_BENCHMARKS = {"__init__", "common", "report"}
 MAX_TEXT_LINES = 40
 

@@ -107,7 +107,6 @@ def simulate(text: str, phone: str, channel: str, timeout: float) -> None:
 
 def init_app(app: Flask) -> None:
     from bot.demo import demo
-
     from bot.keys import keys_cli
 
     app.cli.add_command(db_cli)

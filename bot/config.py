@@ -85,6 +85,7 @@ class Config:
     ERASURE_DELAY_S: int = 120  # DELETE: time for the confirmation to go out before everything is erased
     SWEEP_GRACE_S: int = 30
     SWEEP_INTERVAL_S: int = 15
+    WORKER_HEARTBEAT_S: int = 10  # how often a worker tells /healthz it is alive and what it has loaded
     JOB_TIMEOUT_S: int = 120
     PROCESSING_LEASE_S: int = 180  # must exceed JOB_TIMEOUT_S: a job older than this is dead
     LOG_LEVEL: str = "INFO"
@@ -92,6 +93,8 @@ class Config:
     TRANSLATION_MEMORY_BUDGET_MB: int = 1500
     TRANSLATION_CONFIDENCE_THRESHOLD: float = 0.35
     TRANSLATION_MT_GATE_CHRF: float = 45.0
+    # Language ID of each message: below this confidence it is not acted on (the stored language stands).
+    LANGID_MIN_CONFIDENCE: float = 0.6
     # Off by default: a small model's replies need piloting with health workers first.
     DIALOGUE_ENABLED: bool = False
     DIALOGUE_MODEL: str = "smollm2-135m-instruct"
@@ -103,7 +106,7 @@ class Config:
     MODELS_HUB_ENDPOINT: str = ""  # a hub mirror for `models install` on a connected machine
     SAFETY_EMBEDDINGS: bool = True
     INTENT_MATCHING: bool = True  # free text -> a module, by embeddings over the content
-    INTENT_THRESHOLD: float = 0.45
+    INTENT_THRESHOLD: float = 0.40
     SAFETY_RECALL_FLOOR: float = 0.95
     # Scheduling: courses and check-ins go out at each person's hour, in their zone.
     QUIET_HOURS: str = "21:00-08:00"  # local time; nothing scheduled is ever sent inside it
@@ -190,8 +193,12 @@ class Config:
             raise ConfigError("SMS_SEGMENT_BUDGET must be at least 1")
         if self.PROCESSING_LEASE_S <= self.JOB_TIMEOUT_S:
             raise ConfigError("PROCESSING_LEASE_S must be longer than JOB_TIMEOUT_S")
+        if self.WORKER_HEARTBEAT_S < 1:
+            raise ConfigError("WORKER_HEARTBEAT_S must be at least 1")
         if self.MAX_REQUEST_BYTES < 1024:
             raise ConfigError("MAX_REQUEST_BYTES must be at least 1024")
+        if not 0.0 <= self.LANGID_MIN_CONFIDENCE <= 1.0:
+            raise ConfigError("LANGID_MIN_CONFIDENCE must be between 0 and 1")
         try:
             self.send_backoff
         except ValueError:

@@ -1,7 +1,9 @@
 """Health and metrics endpoints for load balancers and Prometheus.
 
 Figures come from the database and Redis at scrape time, so they are the same
-whichever web process answers and survive restarts.
+whichever web process answers and survive restarts. What happens inside the
+workers (their loaded models, queue waits, translation and generation times)
+reaches Redis through each worker's heartbeat (bot.telemetry).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from redis.exceptions import RedisError
 from rq import Worker
@@ -19,9 +22,18 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.models import Escalation, InboundMessage, InboundStatus, OutboxMessage, utcnow
+from bot.telemetry import latency, models_loaded, worker_records
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
+
+# Shared histogram (bot.telemetry) -> (Prometheus name, help, label).
+HISTOGRAMS = {
+    "queue_wait": ("tumaini_queue_wait_seconds", "Time jobs waited in their queue before a worker started them",
+                   "queue"),
+    "translation": ("tumaini_translation_seconds", "Time per CTranslate2 translation batch, by model", "model"),
+    "generation": ("tumaini_generation_seconds", "Time per generated reply, by dialogue model", "model"),
+}
 
 
 def _services() -> Any:
@@ -57,13 +69,43 @@ def healthz() -> tuple[Response, int]:
         checks["redis"] = "ok"
         checks["queues"] = services.jobs.depth()
         checks["workers"] = Worker.count(connection=services.redis)
+        # Workers and models are reported, not required: the web process answers (and stores
+        # messages) with no worker running, and every model is optional.
+        workers = worker_records(services.redis)
     except (RedisError, OSError) as exc:
         checks["redis"] = f"unavailable: {type(exc).__name__}"
         healthy = False
+        workers = []
     if checks.get("database") == "ok":
         checks["oldest_unanswered_s"] = _oldest_pending_age(services)
-    body = {"status": "ok" if healthy else "unavailable", "checks": checks}
+    body = {"status": "ok" if healthy else "unavailable", "checks": checks, "workers": workers,
+            "models": models_loaded(workers)}
     return jsonify(body), 200 if healthy else 503
+
+
+class _Families:
+    """Metric families built before the scrape is written (histograms read from Redis)."""
+
+    def __init__(self) -> None:
+        self.families: list[Metric] = []
+
+    def collect(self) -> list[Metric]:
+        return self.families
+
+
+def _worker_families(redis: Any, registry: CollectorRegistry) -> None:
+    """Loaded models per worker heartbeat, and the latency histograms workers ship."""
+    loaded = Gauge("tumaini_model_loaded", "Workers with this model loaded", ["model", "kind", "version"],
+                   registry=registry)
+    for model in models_loaded(worker_records(redis)):
+        loaded.labels(model["name"], model["kind"], model["version"]).set(len(model["workers"]))
+    families = _Families()
+    for metric, (name, documentation, label) in HISTOGRAMS.items():
+        family = HistogramMetricFamily(name, documentation, labels=[label])
+        for value, histogram in sorted(latency(redis, metric).items()):
+            family.add_metric([value], histogram.buckets, sum_value=histogram.sum_s)
+        families.families.append(family)
+    registry.register(families)
 
 
 @bp.get("/metrics")
@@ -110,6 +152,7 @@ def metrics() -> Response:
         workers.set(Worker.count(connection=services.redis))
         for name, count in services.jobs.depth().items():
             depth.labels(name).set(count)
+        _worker_families(services.redis, registry)
     except RedisError:
         log.warning("metrics.redis_unavailable")
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

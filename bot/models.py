@@ -66,6 +66,8 @@ class Contact(Base):
     channel: Mapped[str] = mapped_column(String(16), default="sms")
     locale: Mapped[str | None] = mapped_column(String(16))
     region: Mapped[str | None] = mapped_column(String(32))
+    # Every locale the person chose, most recent first ("sw,en"): replies fall back through them.
+    accepted_locales: Mapped[str | None] = mapped_column(String(100))
     consent_version: Mapped[str | None] = mapped_column(String(64))
     consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -118,7 +120,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
-    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     body_sha256: Mapped[str] = mapped_column(String(64))  # reconciles an interrupted send
@@ -207,7 +209,7 @@ class Escalation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
-    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"), index=True)
     severity: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")  # rule ids, never message text
     status: Mapped[str] = mapped_column(String(16), default="open")

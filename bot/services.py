@@ -61,8 +61,9 @@ class Services:
 
     @cached_property
     def content(self) -> Any:
-        from content.store import ContentStore
         from pathlib import Path
+
+        from content.store import ContentStore
 
         return ContentStore.from_library(Path(self.config.CONTENT_DIR))
 

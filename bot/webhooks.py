@@ -7,7 +7,7 @@ URL Twilio actually signed, so it holds behind a reverse proxy or a tunnel.
 from __future__ import annotations
 
 import logging
-from datetime import timezone
+from datetime import UTC
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -104,7 +104,7 @@ def status() -> Response:
             if code == UNSUBSCRIBED and row.contact_id is not None:
                 session.execute(
                     update(Contact).where(Contact.id == row.contact_id)
-                    .values(opted_out=True, opted_out_at=utcnow().astimezone(timezone.utc))
+                    .values(opted_out=True, opted_out_at=utcnow().astimezone(UTC))
                 )
             log.info("status.recorded", extra={"outbox_id": row.id, "status": mapped, "code": code})
     except OperationalError:

@@ -38,6 +38,7 @@ KEYWORD_ACTIONS = (
     "delete",
     "menu",
     "language",
+    "region",
     "yes",
     "no",
     "next",
@@ -46,8 +47,9 @@ KEYWORD_ACTIONS = (
     "resume",
     "time",
 )
-# Conveniences a keyword set may leave out without a warning (TIME 7: when reminders come).
-OPTIONAL_KEYWORD_ACTIONS = ("time",)
+# Conveniences a keyword set may leave out without a warning (TIME 7: when reminders come;
+# REGION matters only where a deployment serves several regions).
+OPTIONAL_KEYWORD_ACTIONS = ("time", "region")
 CHOICE_ACTIONS = ("next", "back", "menu", "module", "screening", "course")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 

@@ -47,6 +47,7 @@ ACTION_PRIORITY = (
     "delete",
     "menu",
     "language",
+    "region",
     "next",
     "back",
     "pause",
@@ -161,15 +162,16 @@ class ContentStore:
         actions = self.keyword_actions(text, locales)
         return actions[0] if actions else None
 
-    def menu(self, locale: str) -> list[MenuEntry]:
-        """Approved modules that are on the main menu, by number, with titles in ``locale``."""
+    def menu(self, locale: str, fallbacks: Sequence[str] = ()) -> list[MenuEntry]:
+        """Approved modules that are on the main menu, by number, with titles in ``locale``
+        (or the first of ``fallbacks``, then the default locale, that has an approved title)."""
         entries = []
         modules = sorted(
             (m for m in self._modules.values() if m.status == Status.APPROVED and m.menu_number is not None),
             key=lambda m: m.menu_number or 0,
         )
         for module in modules:
-            title = self.render(module.title_id, locale, "sms", fallbacks=(self.default_locale,))
+            title = self.render(module.title_id, locale, "sms", fallbacks=(*fallbacks, self.default_locale))
             entries.append(MenuEntry(module.menu_number or 0, module.id, title.text))
         return entries
 
@@ -191,6 +193,10 @@ class ContentStore:
             return self._regions[region_id]
         except KeyError:
             raise ContentMissing(f"no region '{region_id}'") from None
+
+    def regions(self) -> list[Region]:
+        """Every region the deployment serves, in the library's order."""
+        return list(self.library.regions)
 
     def helplines(self, region_id: str) -> list[Helpline]:
         """The region's helplines, in the order to show them."""

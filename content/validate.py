@@ -42,6 +42,7 @@ ENGINE_MESSAGE_IDS = (
     "onboarding.consent",
     "onboarding.consent_declined",
     "onboarding.region",
+    "onboarding.choose_region",
     "menu.main",
     "menu.invalid",
     "keywords.stop_confirmation",
@@ -107,6 +108,7 @@ def _examples(library: Library, locale: str) -> list[dict[str, str]]:
         text = title and (title.text(locale, False) or title.source)
         entries.append(MenuEntry(module.menu_number or 0, module.id, text.sms if text else module.id))
     base.setdefault("menu", format_menu(entries))
+    base.setdefault("regions", "\n".join(f"{n}. {r.name}" for n, r in enumerate(library.regions, 1)))
     regions = library.regions or (None,)
     return [{"helplines": format_helplines(r.helplines) if r else "", **base} for r in regions]
 

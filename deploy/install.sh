@@ -25,7 +25,7 @@
 #                          address when a load balancer on another machine uses it)
 #   --forwarded-allow-ips LIST  proxies gunicorn trusts for X-Forwarded-* (default 127.0.0.1,::1;
 #                          add the load balancer's address on web machines behind one)
-#   --metrics-allow LIST   extra addresses or networks allowed to read /metrics
+#   --metrics-allow LIST   extra addresses or networks allowed to read /metrics and /healthz
 #   --webhook-rate N       webhook requests per second per client address (default 50)
 #   --http-port N / --https-port N   (default 80 / 443)
 #   --wheelhouse DIR       install Python packages offline from DIR (deploy/wheelhouse.sh)

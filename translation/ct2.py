@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,7 @@ from translation.base import Translation, Translator, gate
 from translation.catalog import PAIR, ModelInfo
 from translation.errors import ModelLoadError, UnsupportedLanguagePair
 from translation.languages import base_language
+from translation.latency import TRANSLATION
 from translation.pool import ModelPool
 from translation.segment import Segmented, split
 
@@ -127,7 +129,7 @@ class CT2Translator(Translator):
 
     def _run(self, sentences: list[str], src: str, tgt: str) -> tuple[list[str], list[float]]:
         source, prefix = self.encode(sentences, src, tgt)
-        model = self.pool.get(self.info.path, self.info.size_bytes)
+        model = self.pool.get(self.info.path, self.info.size_bytes, self.info)
         options = dict(self.decode_options)
         # A degenerate model can repeat a token until max_decoding_length; a real
         # translation is rarely three times longer than its source, so stop there.
@@ -136,7 +138,9 @@ class CT2Translator(Translator):
         options["max_decoding_length"] = min(options["max_decoding_length"], limit)
         if prefix is not None:
             options["target_prefix"] = prefix
+        started = time.perf_counter()
         results = model.translate_batch(source, return_scores=True, **options)
+        TRANSLATION.observe(self.info.name, time.perf_counter() - started)
         outputs, scores = [], []
         for result in results:
             outputs.append(self.decode(result.hypotheses[0]))

@@ -8,6 +8,9 @@ budget the least recently used are dropped first.
 Models are never shared across a fork: CTranslate2's thread pools do not survive one. If the
 pool notices it now lives in a different process than the one that loaded a model, it
 forgets every model and loads again.
+
+``loaded_models()`` says what every pool in this process holds right now, so a worker can
+tell ``/healthz`` which translators it has loaded as they come and go.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from translation.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from translation.catalog import ModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +70,26 @@ def load_ctranslate2(path: Path, options: LoadOptions) -> Any:
         raise ModelLoadError(f"cannot load model in {path}: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class LoadedModel:
+    """One model resident in a pool: what a worker reports about it (no paths, no text)."""
+
+    name: str
+    version: str
+    quantization: str | None
+    compute_type: str
+    threads: int
+
+
 @dataclass
 class _Entry:
     model: Any
     size_bytes: int
     loaded_at: float
+    info: ModelInfo | None = None
+
+
+_POOLS: weakref.WeakSet[ModelPool] = weakref.WeakSet()
 
 
 class ModelPool:
@@ -87,9 +109,13 @@ class ModelPool:
         self._pid = os.getpid()
         self.loads = 0
         self.unloads = 0
+        _POOLS.add(self)
 
-    def get(self, path: Path, size_bytes: int) -> Any:
-        """The loaded model for ``path``, loading it (and unloading others) when needed."""
+    def get(self, path: Path, size_bytes: int, info: ModelInfo | None = None) -> Any:
+        """The loaded model for ``path``, loading it (and unloading others) when needed.
+
+        ``info`` (the model's manifest facts) names the model in ``resident()``.
+        """
         key = Path(path)
         with self._lock:
             self._forget_after_fork()
@@ -100,7 +126,7 @@ class ModelPool:
             self._make_room(size_bytes)
             started = time.perf_counter()
             model = self._loader(key, self.options)
-            self._entries[key] = _Entry(model, size_bytes, time.time())
+            self._entries[key] = _Entry(model, size_bytes, time.time(), info)
             self.loads += 1
             log.info(
                 "translation model loaded",
@@ -144,6 +170,23 @@ class ModelPool:
         with self._lock:
             return list(self._entries)
 
+    def resident(self) -> list[LoadedModel]:
+        """The models loaded in this process, least recently used first."""
+        with self._lock:
+            if os.getpid() != self._pid:
+                return []  # a forked child: these belong to the parent
+            entries = list(self._entries.items())
+        return [
+            LoadedModel(
+                name=entry.info.name if entry.info else path.name,
+                version=entry.info.version if entry.info else "",
+                quantization=entry.info.quantization if entry.info else None,
+                compute_type=self.options.compute_type,
+                threads=self.options.intra_threads,
+            )
+            for path, entry in entries
+        ]
+
     @property
     def used_bytes(self) -> int:
         """Estimated bytes held by the loaded models."""
@@ -156,3 +199,8 @@ class ModelPool:
             for entry in self._entries.values():
                 self._release(entry)
             self._entries.clear()
+
+
+def loaded_models() -> list[LoadedModel]:
+    """Every translation model loaded by any pool in this process."""
+    return [model for pool in list(_POOLS) for model in pool.resident()]

@@ -11,6 +11,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+from translation.errors import UnknownLanguage
+from translation.languages import normalize, to_flores
+
 # (first code point, last code point, script) for the blocks our users write in. Latin and
 # Cyrillic are found through unicodedata names because their letters are spread over many
 # blocks (combining marks and Yoruba dots included).
@@ -131,3 +134,38 @@ def profile(text: str) -> ScriptProfile:
         counts["Jpan"] += counts.pop("Hani")
     dominant, top = counts.most_common(1)[0]
     return ScriptProfile(dict(counts), letters, dominant, top / letters)
+
+
+# FLORES-200 script codes that char_script reports under another name.
+_FLORES_SCRIPTS = {"Hans": "Hani", "Hant": "Hani"}
+
+
+def language_scripts(tag: str) -> frozenset[str]:
+    """The scripts a language is normally written in, as ``char_script`` names them.
+
+    An explicit script subtag decides ("hi-Latn" is Latin, "zh-Hant" Han). Otherwise the
+    language's FLORES-200 script (what an NLLB or OPUS-MT model was trained to read) and every
+    script that lists the language above; a language in neither is taken to be Latin-written.
+    """
+    canonical = normalize(tag)
+    subtags = canonical.split("-")
+    explicit = next((part for part in subtags[1:] if len(part) == 4 and part.isalpha()), None)
+    if explicit is not None:
+        return frozenset({_FLORES_SCRIPTS.get(explicit, explicit)})
+    found = {script for script, langs in SCRIPT_LANGUAGES.items() if subtags[0] in langs}
+    try:
+        flores_script = to_flores(subtags[0]).split("_")[1]
+    except UnknownLanguage:
+        flores_script = None
+    if flores_script is not None:
+        found.add(_FLORES_SCRIPTS.get(flores_script, flores_script))
+    return frozenset(found or {"Latn"})
+
+
+def written_in(tag: str, script: str | None) -> bool:
+    """Whether text in ``script`` can be read as language ``tag`` (a text without letters can).
+
+    Romanised Hindi ("mujhe neend nahi aati") is not written in Hindi's script: a model trained
+    on Devanagari would read it as noise.
+    """
+    return script is None or script in language_scripts(tag)

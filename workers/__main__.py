@@ -2,7 +2,8 @@
 
 One long-lived process that holds the models and runs jobs itself (RQ's
 SimpleWorker: no fork, so CTranslate2 stays safe), with a housekeeping thread
-that moves scheduled jobs onto their queues and sweeps for stranded work.
+that moves scheduled jobs onto their queues and sweeps for stranded work, and a
+heartbeat thread that tells /healthz and /metrics what this worker holds.
 Run as many as the machine allows; they coordinate through Redis.
 """
 
@@ -12,8 +13,10 @@ import argparse
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
+from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,11 +26,22 @@ from bot.config import Config
 from bot.dialogue.errors import DialogueUnavailable
 from bot.queue import INBOUND, MODELS, SCHEDULE, SCHEDULED, SEND
 from bot.services import Services
-from workers import runtime
+from workers import language, runtime
+from workers.heartbeat import QUEUE_WAIT, Heartbeat
 from workers.scheduling import tick
 from workers.sweeper import sweep
 
 log = logging.getLogger("workers")
+
+
+class ModelWorker(SimpleWorker):
+    """RQ's SimpleWorker (no fork) that also times how long each job waited in its queue."""
+
+    def prepare_job_execution(self, job: Job, remove_from_intermediate_queue: bool = False) -> None:
+        super().prepare_job_execution(job, remove_from_intermediate_queue)
+        if job.enqueued_at is not None:
+            enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=UTC)
+            QUEUE_WAIT.observe(job.origin, (datetime.now(UTC) - enqueued).total_seconds())
 
 
 class Housekeeping(threading.Thread):
@@ -87,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     # (never before a fork: this worker does not fork).
     runtime.engine()
     runtime.safety_gate()
+    language.warm()
     if config.DIALOGUE_ENABLED:
         try:
             services.dialogue.warm_up()
@@ -94,11 +109,13 @@ def main(argv: list[str] | None = None) -> int:
             # The service stays fully useful without generation: free text gets approved fallbacks.
             log.warning("worker.dialogue_unavailable", extra={"reason": str(exc)[:200]})
     queues = [q for q in args.queues.split(",") if q]
+    worker = ModelWorker(queues, connection=services.redis)
+    heartbeat = Heartbeat(services.redis, worker.name, queues, config.WORKER_HEARTBEAT_S)
+    heartbeat.start()
     housekeeping = None
     if not args.no_housekeeping:
         housekeeping = Housekeeping(services, queues)
         housekeeping.start()
-    worker = SimpleWorker(queues, connection=services.redis)
     log.info("worker.started", extra={"queues": queues})
     try:
         worker.work(burst=args.burst, with_scheduler=False, logging_level=config.LOG_LEVEL)
@@ -106,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         if housekeeping is not None:
             housekeeping.stopping.set()
             housekeeping.join(timeout=5)
+        heartbeat.stop()
         services.close()
     return 0
 

@@ -19,13 +19,15 @@ from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.conversation import Engine, Outcome, Profile, Turn
+from bot.conversation import Engine, Outcome, Profile, Turn, locales
 from bot.models import (
     AuditEvent, ConsentRecord, Contact, Escalation, InboundMessage, InboundStatus, OutboxMessage, utcnow,
 )
+from bot.regions import region_for_number
 from bot.services import Services
 from bot.sms import compose, segment_info
 from workers import runtime
+from workers.language import LANGUAGE_DETECTED, identify
 from workers.sending import body_digest, queue_next_for
 
 log = logging.getLogger(__name__)
@@ -140,11 +142,27 @@ def _escalate(session: Session, contact: Contact, message: InboundMessage, sever
     log.warning("escalation.updated", extra={"severity": case.severity, "rules": list(rules)})
 
 
+def _settle_region(services: Services, session: Session, contact: Contact, engine: Engine) -> None:
+    """A person with no region gets the one their number's country settles, when exactly one does;
+    otherwise the conversation asks them after consent."""
+    if contact.region is not None:
+        return
+    found = region_for_number(services.cipher.decrypt(contact.phone_enc, b"phone"), engine.regions())
+    if found is not None:
+        contact.region = found
+        session.add(AuditEvent(actor="worker", action="region_set", contact_id=contact.id,
+                               detail={"region": found, "source": "number"}))
+
+
 def _apply(contact: Contact, message: InboundMessage, outcome: Outcome, session: Session) -> None:
     now = utcnow()
     contact.state = outcome.state
     if outcome.locale:
         contact.locale = outcome.locale
+        accepted = locales.remember(locales.parse(contact.accepted_locales), outcome.locale)
+        contact.accepted_locales = locales.serialise(accepted)
+    if outcome.region_chosen:
+        contact.region = outcome.region_chosen
     if outcome.opt_out:
         contact.opted_out, contact.opted_out_at = True, now
     if outcome.opt_in:
@@ -174,17 +192,26 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
         contact.channel = message.channel
         contact.last_inbound_at = message.received_at
         text = services.cipher.decrypt(message.body_enc, b"body") if message.body_enc else ""
+        # The language of the text decides what translation may read it as (workers.language).
+        language = identify(text, contact.locale, engine.enabled_locales(),
+                            services.config.LANGID_MIN_CONFIDENCE, runtime.reads_into_english)
         # The safety gate runs before anything else, on every message (and on its English
-        # translation when a translation model is installed).
-        assessment = gate.assess(text, contact.locale, runtime.to_english(text, contact.locale)) \
+        # translation when a translation model reads the text's language).
+        assessment = gate.assess(text, contact.locale, runtime.to_english(text, language.mt_source)) \
             if text.strip() else None
+        _settle_region(services, session, contact, engine)
         profile = Profile(locale=contact.locale, opted_out=contact.opted_out,
-                          consented=contact.consent_version is not None, region=contact.region)
+                          consented=contact.consent_version is not None, region=contact.region,
+                          accepted_locales=locales.parse(contact.accepted_locales))
         turn = Turn(text=text, channel=message.channel, num_media=message.num_media,
                     risk=int(assessment.level) if assessment else 0,
-                    risk_rules=tuple(assessment.rules) if assessment else ())
+                    risk_rules=tuple(assessment.rules) if assessment else (),
+                    detected_locale=language.detected_locale, text_lang=language.text_lang)
         outcome = engine.step(contact.state or {}, turn, profile)
         _apply(contact, message, outcome, session)
+        if text.strip():
+            session.add(AuditEvent(actor="worker", action=LANGUAGE_DETECTED, contact_id=contact.id,
+                                   detail=language.audit_detail(message.id)))
         replies = _store_replies(services, session, contact, message, outcome)
         done = session.execute(
             update(InboundMessage)
@@ -197,7 +224,8 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
             return "lease-lost"
         contact_id = contact.id
     log.info("inbound.processed", extra={"message_id": message_id, "replies": replies,
-                                         "risk": turn.risk, "rules": list(turn.risk_rules)})
+                                         "risk": turn.risk, "rules": list(turn.risk_rules),
+                                         "lang": language.detection.lang, "mt": language.mt})
     if outcome.erase:
         services.jobs.enqueue_erasure(contact_id, delay_s=services.config.ERASURE_DELAY_S)
     queue_next_for(services, contact_id)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from workers import runtime
-from workers.inbound import process
 from workers.erasure import erase
+from workers.inbound import process
 from workers.retention import purge_expired
 from workers.scheduling import apply_requests_for_message
 from workers.sending import send_row

@@ -13,6 +13,7 @@ from typing import Any
 from bot.config import Config
 from bot.conversation import Engine, Generated
 from bot.services import Services
+from translation.langid import UNDETERMINED
 
 _services: Services | None = None
 _engine: Engine | None = None
@@ -80,15 +81,23 @@ def translator() -> Any:
     return _translator or None
 
 
-def to_english(text: str, locale: str | None) -> str | None:
-    """A person's message in English for the safety gate and the dialogue model.
+def reads_into_english(lang: str) -> bool:
+    """Whether an installed model translates ``lang`` into English."""
+    mt = translator()
+    return mt is not None and mt.supports(lang, "en")
 
-    Never cached (people's own words), and only when the model is confident enough.
+
+def to_english(text: str, source: str | None) -> str | None:
+    """A person's message in English, for the safety gate's English pass.
+
+    ``source`` is the language the text was found to be written in (workers.language); None
+    means it must not be machine-translated. Never cached (people's own words), and only
+    when the model is confident enough.
     """
     mt = translator()
-    if mt is None or not locale or locale.split("-")[0] == "en" or not mt.supports(locale, "en"):
+    if mt is None or not source or source.split("-")[0] == "en" or not mt.supports(source, "en"):
         return None
-    result = mt.translate(text, locale, "en", cacheable=False)
+    result = mt.translate(text, source, "en", cacheable=False)
     return result.text if result.ok else None
 
 
@@ -119,16 +128,23 @@ def _dialogue(current: Services) -> Any:
     region = current.content.region(current.config.DEFAULT_REGION)
     allowlist = tuple(h.number for h in region.helplines) + region.allowed_numbers + region.allowed_domains
 
-    def reply(text: str, locale: str) -> Generated | None:
+    def reply(text: str, locale: str, text_lang: str) -> Generated | None:
+        if text_lang == UNDETERMINED:
+            return None  # no model may read this text; the engine answers with approved content
         translate_in = translate_out = None
-        if locale.split("-")[0] != "en":
+        reads, writes = text_lang.split("-")[0] != "en", locale.split("-")[0] != "en"
+        if reads or writes:
             # Generation reads and writes English: only with confident translation both ways.
             mt = translator()
-            if mt is None or not (mt.supports(locale, "en") and mt.supports("en", locale)):
+            if mt is None or (reads and not mt.supports(text_lang, "en")) or \
+                    (writes and not mt.supports("en", locale)):
                 return None
+        if reads:
 
             def translate_in(t: str) -> str:
-                return _confident(mt.translate(t, locale, "en", cacheable=False))
+                return _confident(mt.translate(t, text_lang, "en", cacheable=False))
+
+        if writes:
 
             def translate_out(t: str) -> str:
                 return _confident(mt.translate(t, "en", locale, cacheable=False))

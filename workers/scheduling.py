@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot.conversation.locales import fallback_chain, parse
 from bot.models import (
     AuditEvent,
     Contact,
@@ -247,6 +248,16 @@ def _end(enrollment: CourseEnrollment, status: str, now: datetime) -> None:
     enrollment.status, enrollment.next_due_at, enrollment.ended_at = status, None, now
 
 
+def _fallbacks(services: Services, contact: Contact) -> tuple[str, ...]:
+    """As for replies: the person's accepted locales, their region's default, the library default."""
+    content = services.content
+    try:
+        region_locale = content.region(contact.region or services.config.DEFAULT_REGION).default_locale
+    except ContentMissing:
+        region_locale = None
+    return fallback_chain(parse(contact.accepted_locales), region_locale, content.default_locale)
+
+
 def _row(services: Services, contact: Contact, enrollment: CourseEnrollment, message_id: str,
          deadline: datetime, skipped: bool) -> OutboxMessage:
     """The step's outbox row: pending with its text, or a record that it was skipped."""
@@ -256,7 +267,7 @@ def _row(services: Services, contact: Contact, enrollment: CourseEnrollment, mes
                         course_step=enrollment.step, not_after=deadline, attempts=0, body_sha256="", segments=0)
     try:
         rendered = content.render(message_id, contact.locale or content.default_locale, contact.channel,
-                                  fallbacks=(content.default_locale,))
+                                  fallbacks=_fallbacks(services, contact))
     except ContentMissing:
         log.error("schedule.no_approved_text", extra={"item": message_id})
         row.status, row.status_at, row.error = OutboxStatus.SKIPPED, utcnow(), "no approved text"

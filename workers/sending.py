@@ -17,19 +17,14 @@ shared rate (workers.ratelimit).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
-import requests
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
-from twilio.base.exceptions import TwilioRestException
 
-from bot.channels.base import SMS, WHATSAPP, SendReceipt, address_for
-from bot.channels.twilio import TwilioMessaging, classify
+from bot.channels.base import SMS, WHATSAPP
 from bot.exceptions import (
     PermanentSendError,
     RecipientOptedOut,
@@ -281,7 +276,7 @@ def send_row(services: Services, outbox_id: int) -> str:
     attempts = item.attempts + 1
     try:
         if template:
-            receipt = template_channel(services).send_template(item.number, template, {"1": _one_line(item.body)})
+            receipt = services.channel.send_template(item.number, template, {"1": _one_line(item.body)})
         else:
             receipt = services.channel.send(channel, item.number, item.body)
     except RecipientOptedOut as exc:
@@ -351,40 +346,3 @@ def _retry_later(services: Services, item: _Pending, attempts: int, reason: str,
 def _one_line(text: str) -> str:
     """Template variables may not hold newlines or long runs of spaces (WhatsApp's rule)."""
     return " ".join(text.split())[:1024]
-
-
-class TemplateMessaging(TwilioMessaging):
-    """Twilio plus approved WhatsApp templates (ContentSid), for outside the 24 h window."""
-
-    def send_template(self, to_number: str, content_sid: str, variables: dict[str, str]) -> SendReceipt:
-        kwargs = self._sender(WHATSAPP)
-        if self._status_callback:
-            kwargs["status_callback"] = self._status_callback
-        try:
-            message = self._client.messages.create(to=address_for(WHATSAPP, to_number), content_sid=content_sid,
-                                                   content_variables=json.dumps(variables), **kwargs)
-        except TwilioRestException as exc:
-            raise classify(exc) from exc
-        except requests.exceptions.ConnectionError as exc:
-            if isinstance(exc, requests.exceptions.ConnectTimeout) or "Read timed out" not in str(exc):
-                raise RetryableSendError("twilio unreachable") from exc
-            raise SendOutcomeUnknown("twilio read timeout") from exc
-        except requests.exceptions.Timeout as exc:
-            raise SendOutcomeUnknown("twilio timeout") from exc
-        return SendReceipt(provider_sid=message.sid or "", status=message.status or "queued")
-
-
-@lru_cache(maxsize=4)
-def _template_client(account_sid: str, auth_token: str, api_base: str, whatsapp_from: str, service_sid: str,
-                     status_callback: str, timeout_s: float) -> TemplateMessaging:
-    return TemplateMessaging(account_sid=account_sid, auth_token=auth_token, api_base=api_base,
-                             whatsapp_from=whatsapp_from, messaging_service_sid=service_sid,
-                             status_callback=status_callback, timeout_s=timeout_s)
-
-
-def template_channel(services: Services) -> TemplateMessaging:
-    """The template-capable client for this process's settings (built once)."""
-    c = services.config
-    return _template_client(c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_API_BASE, c.TWILIO_WHATSAPP_FROM,
-                            c.TWILIO_MESSAGING_SERVICE_SID, c.PUBLIC_BASE_URL.rstrip("/") + "/twilio/status",
-                            c.TWILIO_TIMEOUT_S)

@@ -7,9 +7,10 @@ malformed request is refused with a clear 400 before anything is stored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Mapping, Protocol
+from typing import Protocol
 
 from bot.exceptions import BadRequest
 
@@ -97,6 +98,9 @@ class Channel(Protocol):
 
     def send(self, channel: str, to_number: str, body: str) -> SendReceipt:
         """Hand one message to the provider; raise a SendError subclass on failure."""
+
+    def send_template(self, to_number: str, content_sid: str, variables: dict[str, str]) -> SendReceipt:
+        """Send an approved WhatsApp template (outside the 24 h window); errors as for send."""
 
     def find_sent(self, channel: str, to_number: str, body_sha256: str, since: datetime) -> str | None:
         """The provider's id of a message already accepted with this body, if any."""

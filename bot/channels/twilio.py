@@ -1,4 +1,4 @@
-"""Twilio SMS and WhatsApp through the official client.
+"""Twilio SMS and WhatsApp (free-form and approved templates) through the official client.
 
 ``TWILIO_API_BASE`` replaces the API host, so the same code talks to Twilio, to
 a proxy, or to a local stand-in. Errors become typed SendErrors that say
@@ -10,6 +10,7 @@ against Twilio's message list before it tries again.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from datetime import datetime
 
@@ -80,12 +81,13 @@ class TwilioMessaging:
             return {"messaging_service_sid": self._service_sid}
         raise PermanentSendError(f"no sender configured for {channel}")
 
-    def send(self, channel: str, to_number: str, body: str) -> SendReceipt:
+    def _create(self, channel: str, to_number: str, **content: str) -> SendReceipt:
+        """Hand one message (a body or a template) to Twilio; every failure becomes a typed SendError."""
         kwargs = self._sender(channel)
         if self._status_callback:
             kwargs["status_callback"] = self._status_callback
         try:
-            message = self._client.messages.create(to=address_for(channel, to_number), body=body, **kwargs)
+            message = self._client.messages.create(to=address_for(channel, to_number), **content, **kwargs)
         except TwilioRestException as exc:
             raise classify(exc) from exc
         except requests.exceptions.ConnectionError as exc:
@@ -96,6 +98,13 @@ class TwilioMessaging:
         except requests.exceptions.Timeout as exc:
             raise SendOutcomeUnknown("twilio timeout") from exc
         return SendReceipt(provider_sid=message.sid or "", status=message.status or "queued")
+
+    def send(self, channel: str, to_number: str, body: str) -> SendReceipt:
+        return self._create(channel, to_number, body=body)
+
+    def send_template(self, to_number: str, content_sid: str, variables: dict[str, str]) -> SendReceipt:
+        """An approved WhatsApp template (ContentSid), the only thing WhatsApp accepts outside the 24 h window."""
+        return self._create(WHATSAPP, to_number, content_sid=content_sid, content_variables=json.dumps(variables))
 
     def find_sent(self, channel: str, to_number: str, body_sha256: str, since: datetime) -> str | None:
         try:

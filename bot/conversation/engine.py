@@ -10,9 +10,13 @@ labelled as such.
 Order of precedence in a turn:
 1. an opted-out person gets silence until a start keyword (a crisis still opens a case);
 2. a crisis (HIGH or IMMINENT) gets the crisis reply first, whatever the flow;
-3. global keywords (STOP, HELP, BOT, DATA, LANGUAGE, DELETE) in every enabled language;
+3. global keywords (STOP, HELP, BOT, DATA, LANGUAGE, REGION, DELETE) in every enabled language;
 4. the current flow: onboarding, menu, module, screening, safety plan, free text.
    Once a person has consented, PAUSE, RESUME and TIME (reminders) work from any flow.
+
+Onboarding is the welcome (with the AI disclosure), the language menu when
+several locales are approved, consent, and then, when the deployment has
+several regions and the number did not settle it, where the person is.
 
 Joining a course and the reminder keywords leave requests in ``Outcome.audit``
 ("schedule.*"); the worker turns them into enrolments and settings
@@ -26,15 +30,16 @@ from typing import Any, Mapping
 
 from babel import Locale, UnknownLocaleError
 
-from bot.conversation import crisis, screening
+from bot.conversation import crisis, region, screening
+from bot.conversation.locales import fallback_chain
 from bot.conversation.types import (
-    CONSENT, DELETE_CONFIRM, LANGUAGE, MENU, MODULE, NEW, RISK_CONCERN, SAFETY_PLAN, SCREENING,
+    CONSENT, DELETE_CONFIRM, LANGUAGE, MENU, MODULE, NEW, REGION, RISK_CONCERN, SAFETY_PLAN, SCREENING,
     Content, Dialogue, IntentMatcher, Outcome, Profile, Reply, Turn,
 )
 from bot.timezones import InvalidTimeOfDay, QuietHours, format_clock, parse_time_request
 
 # Keywords that mean the same from anywhere in a conversation, most important first.
-GLOBAL_ACTIONS = ("stop", "help", "bot", "data", "language", "delete")
+GLOBAL_ACTIONS = ("stop", "help", "bot", "data", "language", "region", "delete")
 SCREENINGS_ON_MENU = ("phq9", "gad7")
 COURSES_ON_MENU = ("doing_what_matters", "weekly_checkin")
 SCHEDULE_ACTIONS = ("pause", "resume")
@@ -82,32 +87,60 @@ class Engine:
                 enabled.append(locale)
         return enabled or [self.content.default_locale]
 
+    def detected_locale(self, turn: Turn) -> str | None:
+        """The language a person with no stored choice wrote in, if it is confidently one we serve.
+
+        Only first contact uses it: the welcome and the language menu come in that language
+        (the person still picks). Detection never overrides or changes a stored choice.
+        """
+        if turn.detected_locale and turn.detected_locale in self.enabled_locales():
+            return turn.detected_locale
+        return None
+
+    def regions(self) -> list[Any]:
+        """The deployment's regions, in the order the region question lists them."""
+        return list(self.content.regions())
+
+    def region_id(self, stored: str | None) -> str:
+        """The person's region if the content still has it, else the deployment's default."""
+        return stored if stored and stored in {r.id for r in self.regions()} else self.default_region
+
     def helplines_text(self, region: str) -> str:
         return "\n".join(
             f"{h.name}: {h.number}" + (f" ({h.hours})" if h.hours else "") for h in self.content.helplines(region)
         )
 
+    def fallbacks(self, out: Outcome) -> tuple[str, ...]:
+        """After the locale asked for: the person's accepted locales, their region's, the library's."""
+        from content.store import ContentMissing
+
+        try:
+            region_locale = self.content.region(out.region or self.default_region).default_locale
+        except ContentMissing:
+            region_locale = None
+        return fallback_chain(out.accepted_locales, region_locale, self.content.default_locale)
+
     def render(self, out: Outcome, item_id: str, locale: str, channel: str,
                values: Mapping[str, str] | None = None) -> Any:
         merged = {"helplines": self.helplines_text(out.region or self.default_region), **(values or {})}
-        return self.content.render(item_id, locale, channel, merged, fallbacks=(self.content.default_locale,))
+        return self.content.render(item_id, locale, channel, merged, fallbacks=self.fallbacks(out))
 
     def say(self, out: Outcome, item_id: str, locale: str, channel: str, kind: str = "reply",
             values: Mapping[str, str] | None = None) -> None:
         rendered = self.render(out, item_id, locale, channel, values)
         out.replies.append(Reply(item_id, rendered.text, rendered.ref, rendered.locale, kind))
 
-    def menu_entries(self, locale: str) -> list[tuple[int, str, str]]:
+    def menu_entries(self, locale: str, fallbacks: tuple[str, ...] = ()) -> list[tuple[int, str, str]]:
         """(number, target, title): the modules, then the screening checks, then the courses."""
         from content.store import ContentMissing
 
-        entries = [(e.number, f"module:{e.module_id}", e.title) for e in self.content.menu(locale)]
+        fallbacks = fallbacks or (self.content.default_locale,)
+        entries = [(e.number, f"module:{e.module_id}", e.title) for e in self.content.menu(locale, fallbacks)]
         number = max((n for n, _, _ in entries), default=0)
         for instrument in SCREENINGS_ON_MENU:
             try:
                 self.content.screening(instrument)
-                title = self.content.render(f"menu.screening.{instrument}", locale, "sms",
-                                            fallbacks=(self.content.default_locale,)).text
+                title = self.content.render(f"menu.screening.{instrument}", locale, "sms", fallbacks=fallbacks).text
             except ContentMissing:
                 continue
             number += 1
@@ -115,8 +148,7 @@ class Engine:
         for course_id in COURSES_ON_MENU:
             try:
                 course = self.content.course(course_id)
-                title = self.content.render(course.title_id, locale, "sms",
-                                            fallbacks=(self.content.default_locale,)).text
+                title = self.content.render(course.title_id, locale, "sms", fallbacks=fallbacks).text
             except ContentMissing:
                 continue
             number += 1
@@ -124,7 +156,7 @@ class Engine:
         return entries
 
     def main_menu(self, out: Outcome, locale: str, channel: str) -> None:
-        listing = "\n".join(f"{n}. {title}" for n, _, title in self.menu_entries(locale))
+        listing = "\n".join(f"{n}. {title}" for n, _, title in self.menu_entries(locale, self.fallbacks(out)))
         self.say(out, "menu.main", locale, channel, values={"menu": listing})
         for key in ("module", "step", "instrument", "answers"):
             out.state.pop(key, None)
@@ -137,8 +169,9 @@ class Engine:
 
     # -- the turn ----------------------------------------------------------------
     def step(self, state: Mapping[str, Any], turn: Turn, profile: Profile) -> Outcome:
-        out = Outcome(state=dict(state), region=profile.region or self.default_region)
-        locale = profile.locale or self.content.default_locale
+        out = Outcome(state=dict(state), region=self.region_id(profile.region),
+                      accepted_locales=profile.accepted_locales)
+        locale = profile.locale or self.detected_locale(turn) or self.content.default_locale
         channel = turn.channel
         locales = [locale] + [c for c in self.content.locales() if c != locale]
         actions = self.content.keyword_actions(turn.text, locales) if turn.text.strip() else []
@@ -171,6 +204,9 @@ class Engine:
         if action == "language":
             self.language_menu(out, locale, channel)
             return out
+        if action == "region" and profile.consented and len(self.regions()) > 1:
+            region.ask(self, out, locale, channel)
+            return out
 
         flow = out.state.get("flow", NEW)
         if flow == DELETE_CONFIRM:
@@ -192,10 +228,12 @@ class Engine:
         if flow == LANGUAGE:
             return self._language(out, turn.text, profile, locale, channel)
         if flow == CONSENT:
-            return self._consent(out, reply_action, out.state.get("consent_locale", locale), channel)
+            return self._consent(out, reply_action, profile, out.state.get("consent_locale", locale), channel)
         if not profile.consented:
             self._ask_consent(out, locale, channel)
             return out
+        if flow == REGION:
+            return region.choose(self, out, turn.text, reply_action, locale, channel)
         if reply_action in SCHEDULE_ACTIONS:
             out.audit.append((f"schedule.{reply_action}", {}))
             self.say(out, f"keywords.{reply_action}_confirmation", locale, channel)
@@ -210,8 +248,8 @@ class Engine:
         if flow == SCREENING:
             return screening.answer(self, out, turn.text, locale, channel)
         if flow == MODULE:
-            return self._module(out, reply_action, turn.text, locale, channel)
-        return self._menu_choice(out, turn.text, locale, channel)
+            return self._module(out, reply_action, turn.text, locale, channel, turn.text_lang)
+        return self._menu_choice(out, turn.text, locale, channel, turn.text_lang)
 
     # -- flows -------------------------------------------------------------------
     def _language(self, out: Outcome, text: str, profile: Profile, locale: str, channel: str) -> Outcome:
@@ -238,7 +276,7 @@ class Engine:
         self.say(out, self.consent_item, locale, channel)
         out.state.update(flow=CONSENT, consent_locale=locale)
 
-    def _consent(self, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome:
+    def _consent(self, out: Outcome, action: str | None, profile: Profile, locale: str, channel: str) -> Outcome:
         if action not in {"yes", "no"}:
             self.say(out, self.consent_item, locale, channel)
             return out
@@ -248,7 +286,10 @@ class Engine:
             out.locale = out.locale or locale
             out.events.append("consent_given")
             out.state.pop("consent_locale", None)
-            self.main_menu(out, locale, channel)
+            if region.needs_asking(self, profile):
+                region.ask(self, out, locale, channel)
+            else:
+                self.main_menu(out, locale, channel)
         else:
             out.consent = ("declined", wording.ref, wording.locale)
             out.events.append("consent_declined")
@@ -268,11 +309,12 @@ class Engine:
             self.say(out, "keywords.delete_cancelled", locale, channel)
         return out
 
-    def _menu_choice(self, out: Outcome, text: str, locale: str, channel: str) -> Outcome:
+    def _menu_choice(self, out: Outcome, text: str, locale: str, channel: str,
+                     text_lang: str | None = None) -> Outcome:
         folded = fold(text)
         chosen = next((target for n, target, _ in self.menu_entries(locale) if str(n) == folded), None)
         if chosen is None:
-            return self._free_text(out, text, locale, channel)
+            return self._free_text(out, text, locale, channel, text_lang)
         return self._go(out, chosen, locale, channel)
 
     def _go(self, out: Outcome, chosen: str, locale: str, channel: str) -> Outcome:
@@ -321,7 +363,8 @@ class Engine:
             return True
         return False
 
-    def _module(self, out: Outcome, action: str | None, text: str, locale: str, channel: str) -> Outcome:
+    def _module(self, out: Outcome, action: str | None, text: str, locale: str, channel: str,
+                text_lang: str | None = None) -> Outcome:
         module = self.content.module(out.state["module"])
         current = int(out.state.get("step", 0))
         if action == "back":
@@ -336,7 +379,7 @@ class Engine:
         if choice is not None and choice.action in {"module", "screening", "course"}:
             return self._go(out, f"{choice.action}:{choice.target}", locale, channel)
         if action not in {"next", "yes"}:
-            return self._menu_choice(out, text, locale, channel)
+            return self._menu_choice(out, text, locale, channel, text_lang)
         step = current + 1
         if step >= len(module.steps):
             out.events.append(f"module_completed:{module.id}")
@@ -346,8 +389,9 @@ class Engine:
         self.say(out, module.steps[step], locale, channel)
         return out
 
-    def _free_text(self, out: Outcome, text: str, locale: str, channel: str) -> Outcome:
-        """Something that is neither a keyword nor a menu number."""
+    def _free_text(self, out: Outcome, text: str, locale: str, channel: str,
+                   text_lang: str | None = None) -> Outcome:
+        """Something that is neither a keyword nor a menu number (written in ``text_lang``, see Turn)."""
         if self.intents is not None and text.strip():
             module_id = self.intents(text, locale)
             if module_id is not None:
@@ -356,7 +400,7 @@ class Engine:
                 if entry is not None:
                     return self._menu_choice(out, str(entry), locale, channel)
         if self.dialogue is not None and text.strip():
-            generated = self.dialogue(text, locale)
+            generated = self.dialogue(text, locale, text_lang or locale)
             if generated is not None and generated.text:
                 out.replies.append(Reply("generated", generated.text, generated.ref, locale, kind="generated"))
                 out.audit.append(("reply.generated", {"model": generated.ref}))

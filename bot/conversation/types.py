@@ -7,6 +7,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 NEW, LANGUAGE, CONSENT, MENU, MODULE = "new", "language", "consent", "menu", "module"
 DELETE_CONFIRM, SCREENING, SAFETY_PLAN = "delete", "screening", "safety_plan"
+REGION = "region"
 
 # Risk levels as the safety gate orders them (bot.safety.levels.Level).
 RISK_NONE, RISK_CONCERN, RISK_HIGH, RISK_IMMINENT = 0, 1, 2, 3
@@ -15,13 +16,23 @@ SEVERITY = {RISK_CONCERN: "concern", RISK_HIGH: "high", RISK_IMMINENT: "imminent
 
 @dataclass(frozen=True)
 class Turn:
-    """One inbound message, with the safety gate's verdict computed before the engine runs."""
+    """One inbound message, with the safety gate's verdict computed before the engine runs.
+
+    The worker also says what language the text is in. ``detected_locale`` is a confident
+    detection naming a locale the deployment serves; it only matters while the person has no
+    stored language. ``text_lang`` is the language machine translation may read the text as:
+    None when the worker did not tell (the person's locale is assumed), "und" when the text fits
+    no language a model could read it as (romanised Hindi is not the Devanagari a hi->en model
+    was trained on), so nothing machine-translates it.
+    """
 
     text: str
     channel: str
     num_media: int = 0
     risk: int = RISK_NONE
     risk_rules: tuple[str, ...] = ()
+    detected_locale: str | None = None
+    text_lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,7 @@ class Profile:
     opted_out: bool = False
     consented: bool = False
     region: str | None = None
+    accepted_locales: tuple[str, ...] = ()  # every locale the person chose, most recent first
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,8 @@ class Outcome:
     events: list[str] = field(default_factory=list)
     audit: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (action, detail without text)
     region: str = ""  # the region whose helplines this turn quotes
+    region_chosen: str | None = None  # a region the person picked; the worker stores it
+    accepted_locales: tuple[str, ...] = ()  # the person's, for this turn's fallbacks (see Engine.render)
 
 
 class Content(Protocol):
@@ -74,7 +88,9 @@ class Content(Protocol):
                fallbacks: Sequence[str] = ()) -> Any: ...
     def keyword_actions(self, text: str, locales: Sequence[str]) -> list[str]: ...
     def helplines(self, region_id: str) -> list[Any]: ...
-    def menu(self, locale: str) -> list[Any]: ...
+    def region(self, region_id: str) -> Any: ...
+    def regions(self) -> list[Any]: ...
+    def menu(self, locale: str, fallbacks: Sequence[str] = ()) -> list[Any]: ...
     def module(self, module_id: str) -> Any: ...
     def screening(self, instrument_id: str) -> Any: ...
     def course(self, course_id: str) -> Any: ...
@@ -82,5 +98,6 @@ class Content(Protocol):
 
 # Free text -> a module id that answers it (multilingual embeddings over the content's own text).
 IntentMatcher = Callable[[str, str], "str | None"]
-# Free text (in the person's language) -> a guarded generated reply, or None when generation is off.
-Dialogue = Callable[[str, str], "Generated | None"]
+# (free text, the person's locale, the language the text is in: Turn.text_lang) -> a guarded
+# generated reply, or None when generation is off or cannot read the text.
+Dialogue = Callable[[str, str, str], "Generated | None"]

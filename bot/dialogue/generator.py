@@ -23,10 +23,13 @@ from typing import Any, Protocol
 
 from bot.dialogue.chat import ChatTokenizer, Message
 from bot.dialogue.errors import DialogueUnavailable
+from translation.latency import LatencyRecorder
 
 log = logging.getLogger(__name__)
 
 _LOADED: weakref.WeakSet[Ct2ChatGenerator] = weakref.WeakSet()
+# Wall-clock time per reply generated (prompt pass and streaming), by model name.
+GENERATION = LatencyRecorder()
 _ATEXIT_REGISTERED = False
 
 _SENTENCE_END = re.compile(r"[.!?…](?:[\"')\]]*)(?=\s|$)")
@@ -73,6 +76,11 @@ def _abandon(model: Any) -> None:
     ctypes.pythonapi.Py_IncRef(ctypes.py_object(model))
 
 
+def loaded_generators() -> list[Ct2ChatGenerator]:
+    """The generators holding a model in this process (for the worker's heartbeat)."""
+    return [generator for generator in list(_LOADED) if generator.loaded]
+
+
 def count_sentences(text: str) -> int:
     return len(_SENTENCE_END.findall(text))
 
@@ -94,6 +102,7 @@ class Ct2ChatGenerator:
         self.verify = verify
         self.name = self.model_dir.name
         self.version = ""
+        self.quantization: str | None = None  # as converted (the manifest's), beside the compute type
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._model: Any = None
@@ -135,6 +144,7 @@ class Ct2ChatGenerator:
             raise DialogueUnavailable(f"CTranslate2 cannot load {self.name!r}: {exc}") from exc
         self.name = manifest["name"]
         self.version = model_version(self.model_dir)
+        self.quantization = manifest.get("quantization")
         self._pid = os.getpid()
         global _ATEXIT_REGISTERED
         if not _ATEXIT_REGISTERED:
@@ -152,6 +162,11 @@ class Ct2ChatGenerator:
                 _abandon(self._model)
             self._model = None
             self._pid = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether this process holds the model now (a forked child's inherited copy does not count)."""
+        return self._model is not None and self._pid == os.getpid()
 
     @property
     def chat(self) -> ChatTokenizer:
@@ -202,4 +217,6 @@ class Ct2ChatGenerator:
             elif len(ids) < max_new_tokens:
                 stop_reason = "end"
         steps.close()
-        return Generation(chat.decode(ids), len(ids), stop_reason, time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        GENERATION.observe(self.name, elapsed)
+        return Generation(chat.decode(ids), len(ids), stop_reason, elapsed)

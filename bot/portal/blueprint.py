@@ -14,12 +14,30 @@ from flask import Blueprint, g, render_template, request
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
-from bot.portal import auth, cases_views, content_views, editor_views, reports_views, roles, security, users_views
+from bot.portal import (
+    auth,
+    cases_views,
+    content_views,
+    editor_views,
+    failures_views,
+    reports_views,
+    roles,
+    security,
+    users_views,
+)
 from bot.portal.errors import CsrfFailed, NotPermitted
 from bot.portal.i18n import LANGUAGES, current_language, direction
 
 portal = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates", static_folder="static")
-for child in (auth.bp, content_views.bp, editor_views.bp, cases_views.bp, reports_views.bp, users_views.bp):
+for child in (
+    auth.bp,
+    content_views.bp,
+    editor_views.bp,
+    cases_views.bp,
+    reports_views.bp,
+    users_views.bp,
+    failures_views.bp,
+):
     portal.register_blueprint(child)
 
 portal.before_request(auth.before_portal_request)

@@ -60,7 +60,7 @@ def _translations(lines: list[casefile.Line], reader: str) -> tuple[dict[int, st
     some line needed translation that no installed model could give."""
     by_locale: dict[str, list[int]] = {}
     for index, line in enumerate(lines):
-        if line.text and line.locale and line.locale.split("-")[0] != reader:
+        if line.text and machine.wanted(line.locale, reader):
             by_locale.setdefault(line.locale, []).append(index)
     translated: dict[int, str] = {}
     missing = False

@@ -130,14 +130,14 @@ def version(item_id: str, locale: str, number: int) -> Any:
     found = get_item(item_id)
     shown = get_version(item_id, locale, number)
     source = None
-    back = None
     if locale != found.source_locale:
         source = (
             get_version(item_id, found.source_locale, shown.source_version)
             if shown.source_version
             else workflow.newest(db(), item_id, found.source_locale)
         )
-        back = machine.back(shown.sms, found.source_locale, locale)
+    back_possible = machine.wanted(locale, found.source_locale)
+    back = machine.back(shown.sms, found.source_locale, locale) if back_possible else None
     problems = problems_for(db(), base_library(), shown) if shown.status != Status.RETIRED.value else []
     notes = workflow.comments(db(), shown.id)
     names = user_names({shown.created_by, shown.reviewed_by, *(shown.editors or []), *(c.author_id for c in notes)})
@@ -147,7 +147,7 @@ def version(item_id: str, locale: str, number: int) -> Any:
         version=shown,
         source=source,
         back=back,
-        back_possible=locale != found.source_locale,
+        back_possible=back_possible,
         problems=problems,
         comments=notes,
         names=names,

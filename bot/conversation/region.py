@@ -1,0 +1,58 @@
+"""Where a person is: asked once after consent, when the number did not settle it.
+
+The region decides which helplines crisis replies and HELP quote, and which
+language replies fall back to. The worker first tries the number's country
+(bot.regions); the engine asks only when the deployment has more than one
+region and the person's is still unknown, and only after consent. A person
+may answer with the number or the name of a region, skip with MENU (the
+deployment's default region then applies), or change it later with the
+REGION keyword.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.conversation.types import REGION, Outcome, Profile
+
+if TYPE_CHECKING:
+    from bot.conversation.engine import Engine
+
+ASK_ITEM = "onboarding.choose_region"
+SKIP_ACTIONS = ("menu",)
+
+
+def needs_asking(engine: Engine, profile: Profile) -> bool:
+    """Several regions, and none of them is the person's yet."""
+    regions = engine.regions()
+    return len(regions) > 1 and profile.region not in {r.id for r in regions}
+
+
+def ask(engine: Engine, out: Outcome, locale: str, channel: str) -> None:
+    listing = "\n".join(f"{n}. {r.name}" for n, r in enumerate(engine.regions(), 1))
+    engine.say(out, ASK_ITEM, locale, channel, values={"regions": listing})
+    out.state["flow"] = REGION
+
+
+def match(engine: Engine, text: str) -> Any:
+    """The region a reply names: its number in the list, its name or its id; None otherwise."""
+    from bot.conversation.engine import fold
+
+    regions = engine.regions()
+    folded = fold(text)
+    if folded.isdigit() and 1 <= int(folded) <= len(regions):
+        return regions[int(folded) - 1]
+    return next((r for r in regions if folded and folded in {fold(r.id), fold(r.name)}), None)
+
+
+def choose(engine: Engine, out: Outcome, text: str, action: str | None, locale: str, channel: str) -> Outcome:
+    """A reply to the question (the person has consented): record the region, then the menu."""
+    chosen = match(engine, text)
+    if chosen is None and action not in SKIP_ACTIONS:
+        ask(engine, out, locale, channel)
+        return out
+    if chosen is not None:
+        out.region = out.region_chosen = chosen.id
+        out.audit.append(("region_set", {"region": chosen.id, "source": "chosen"}))
+    engine.main_menu(out, locale, channel)
+    return out
