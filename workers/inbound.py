@@ -207,7 +207,10 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
                     risk=int(assessment.level) if assessment else 0,
                     risk_rules=tuple(assessment.rules) if assessment else (),
                     detected_locale=language.detected_locale, text_lang=language.text_lang)
-        outcome = engine.step(contact.state or {}, turn, profile)
+        try:
+            outcome = engine.step(contact.state or {}, turn, profile)
+        finally:
+            runtime.forget_english()
         _apply(contact, message, outcome, session)
         if text.strip():
             session.add(AuditEvent(actor="worker", action=LANGUAGE_DETECTED, contact_id=contact.id,

@@ -7,6 +7,7 @@ what keeps CTranslate2 objects safe.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -98,7 +99,23 @@ def to_english(text: str, source: str | None) -> str | None:
     if mt is None or not source or source.split("-")[0] == "en" or not mt.supports(source, "en"):
         return None
     result = mt.translate(text, source, "en", cacheable=False)
+    _current_english.value = (text, source, result)
     return result.text if result.ok else None
+
+
+# The message being handled, translated for the safety gate, so the dialogue reuses it rather
+# than translating the same words again; held only until the job ends (forget_english).
+_current_english = threading.local()
+
+
+def _english_of(text: str, source: str) -> Any | None:
+    held = getattr(_current_english, "value", None)
+    return held[2] if held is not None and held[0] == text and held[1] == source else None
+
+
+def forget_english() -> None:
+    """Drop the handled message's translation (called when its job ends)."""
+    _current_english.value = None
 
 
 def _intents(current: Services) -> Any:
@@ -124,11 +141,19 @@ def _dialogue(current: Services) -> Any:
     """The engine's free-text helper: the guarded dialogue model, or None when it is off."""
     if not current.config.DIALOGUE_ENABLED:
         return None
-    service = current.dialogue
-    region = current.content.region(current.config.DEFAULT_REGION)
-    allowlist = tuple(h.number for h in region.helplines) + region.allowed_numbers + region.allowed_domains
+    from content.store import ContentMissing
 
-    def reply(text: str, locale: str, text_lang: str) -> Generated | None:
+    service = current.dialogue
+
+    def allowlist(region_id: str) -> tuple[str, ...]:
+        """Numbers and links a generated reply may cite: the person's region's own."""
+        try:
+            region = current.content.region(region_id)
+        except ContentMissing:
+            region = current.content.region(current.config.DEFAULT_REGION)
+        return tuple(h.number for h in region.helplines) + region.allowed_numbers + region.allowed_domains
+
+    def reply(text: str, locale: str, text_lang: str, region_id: str) -> Generated | None:
         if text_lang == UNDETERMINED:
             return None  # no model may read this text; the engine answers with approved content
         translate_in = translate_out = None
@@ -142,14 +167,15 @@ def _dialogue(current: Services) -> Any:
         if reads:
 
             def translate_in(t: str) -> str:
-                return _confident(mt.translate(t, text_lang, "en", cacheable=False))
+                held = _english_of(t, text_lang)
+                return _confident(held if held is not None else mt.translate(t, text_lang, "en", cacheable=False))
 
         if writes:
 
             def translate_out(t: str) -> str:
                 return _confident(mt.translate(t, "en", locale, cacheable=False))
 
-        result = service.reply(text, locale, allowlist=allowlist, translate_in=translate_in,
+        result = service.reply(text, locale, allowlist=allowlist(region_id), translate_in=translate_in,
                                translate_out=translate_out,
                                safety_flag=lambda candidate: safety_gate().assess(candidate, "en").is_crisis)
         ref = f"generated:{result.model_name}@{result.model_version}"

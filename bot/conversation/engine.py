@@ -400,7 +400,7 @@ class Engine:
                 if entry is not None:
                     return self._menu_choice(out, str(entry), locale, channel)
         if self.dialogue is not None and text.strip():
-            generated = self.dialogue(text, locale, text_lang or locale)
+            generated = self.dialogue(text, locale, text_lang or locale, out.region or self.default_region)
             if generated is not None and generated.text:
                 out.replies.append(Reply("generated", generated.text, generated.ref, locale, kind="generated"))
                 out.audit.append(("reply.generated", {"model": generated.ref}))

@@ -98,6 +98,7 @@ class Content(Protocol):
 
 # Free text -> a module id that answers it (multilingual embeddings over the content's own text).
 IntentMatcher = Callable[[str, str], "str | None"]
-# (free text, the person's locale, the language the text is in: Turn.text_lang) -> a guarded
-# generated reply, or None when generation is off or cannot read the text.
-Dialogue = Callable[[str, str, str], "Generated | None"]
+# (free text, the person's locale, the language the text is in: Turn.text_lang, the person's
+# region, whose helplines and allowlist bound what the reply may cite) -> a guarded generated
+# reply, or None when generation is off or cannot read the text.
+Dialogue = Callable[[str, str, str, str], "Generated | None"]

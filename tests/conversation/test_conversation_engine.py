@@ -170,7 +170,7 @@ def test_gad7_invalid_answer_repeats_the_question(engine):
 
 def test_free_text_is_matched_to_a_module_before_the_dialogue_model(content):
     engine = Engine(content, intents=lambda text, locale: "sleep" if "sleep" in text else None,
-                    dialogue=lambda text, locale, text_lang: Generated("I hear you.", "generated:tiny@1"))
+                    dialogue=lambda text, locale, text_lang, region: Generated("I hear you.", "generated:tiny@1"))
     matched = engine.step({"flow": "menu"}, Turn("I can't sleep at night", "sms"), READY)
     assert refs(matched) == ["module.sleep.1"]
     generated = engine.step({"flow": "menu"}, Turn("my brother shouts at me", "sms"), READY)
@@ -179,7 +179,7 @@ def test_free_text_is_matched_to_a_module_before_the_dialogue_model(content):
 
 
 def test_a_blocked_generation_sends_the_approved_fallback(content):
-    engine = Engine(content, dialogue=lambda text, locale, text_lang: Generated(None, "generated:tiny@1", "medication"))
+    engine = Engine(content, dialogue=lambda text, locale, text_lang, region: Generated(None, "generated:tiny@1", "medication"))
     outcome = engine.step({"flow": "menu"}, Turn("what pills should I take", "sms"), READY)
     assert refs(outcome) == ["fallback.generation_blocked"]
     assert ("generation.blocked", {"rule": "medication", "model": "generated:tiny@1"}) in outcome.audit

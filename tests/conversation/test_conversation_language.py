@@ -65,7 +65,7 @@ def test_a_stored_choice_is_never_changed_by_detection(bilingual) -> None:
 def test_the_dialogue_is_told_what_language_the_text_is_in(bilingual) -> None:
     heard: list[tuple[str, str]] = []
 
-    def dialogue(text: str, locale: str, text_lang: str) -> Generated:
+    def dialogue(text: str, locale: str, text_lang: str, region: str) -> Generated:
         heard.append((locale, text_lang))
         return Generated("Pole sana.", "generated:tiny@1")
 

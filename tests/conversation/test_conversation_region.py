@@ -164,6 +164,22 @@ def test_a_crisis_right_after_choosing_a_region_quotes_that_region(engine):
     assert "NORTH LINE" in outcome.replies[0].text
 
 
+@pytest.mark.parametrize("region, told", [("north", "north"), ("south", "south"), (None, "demo")])
+def test_the_dialogue_is_told_the_persons_region(content, region, told):
+    """Generated replies may cite only the person's own region's numbers and links."""
+    from bot.conversation.types import Generated
+
+    heard: list[str] = []
+
+    def dialogue(text: str, locale: str, text_lang: str, region_id: str) -> Generated:
+        heard.append(region_id)
+        return Generated("I hear you.", "generated:tiny@1")
+
+    Engine(content, dialogue=dialogue).step({"flow": "menu"}, Turn("my neighbour keeps shouting", "sms"),
+                                            Profile(locale="en", consented=True, region=region))
+    assert heard == [told]
+
+
 # -- which locale a reply comes in ------------------------------------------------------
 @pytest.mark.parametrize("profile, text, expected_locale", [
     # BOT has no Swahili text: the locale the person chose before Swahili wins over the default

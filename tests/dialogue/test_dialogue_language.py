@@ -105,13 +105,18 @@ def test_romanised_hindi_is_not_machine_translated_and_gets_approved_content(hin
 
 
 def test_devanagari_hindi_is_read_by_the_hindi_model(hindi_speaker, caplog):
+    from translation.latency import TRANSLATION
+
     caplog.set_level(logging.INFO, logger="translation.pool")
+    TRANSLATION.drain()
     hindi_speaker.say("मुझे रात को नींद नहीं आती")
     audit = last_language_audit(hindi_speaker.services)
     assert (audit["lang"], audit["script"], audit["text_lang"], audit["mt"]) == ("hi", "Deva", "hi", "used")
     assert model_loads(caplog) == 1
     # The dialogue read it too (random weights translate with low confidence: it then falls back).
     assert generation_audits(hindi_speaker.services) == 1
+    # Translated once: the dialogue reuses the safety gate's English instead of asking the model again.
+    assert sum(counts.count for counts in TRANSLATION.drain().values()) == 1
 
 
 def test_a_romanised_hindi_crisis_still_opens_a_case_from_the_lexicons(hindi_speaker, caplog):
