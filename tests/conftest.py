@@ -9,9 +9,12 @@ Twilio is a local HTTP server that the real ``twilio`` client talks to.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -220,6 +223,39 @@ def drain(services: Services, max_rounds: int = 50) -> int:
             break
     scheduler.release_locks()
     return rounds
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
+    """The predicate's first truthy value, polled until ``timeout``; fails the test after that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"not within {timeout} s")
+
+
+@pytest.fixture()
+def spawn_worker() -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start real ``python -m workers`` processes; any still running when the test ends is killed,
+    so a failed assertion never leaves one behind to steal the next test's jobs."""
+    spawned: list[tuple[subprocess.Popen, Any]] = []
+
+    def spawn(config: Config, *args: str) -> subprocess.Popen:
+        log = open(os.environ.get("WORKER_LOG", os.devnull), "a")  # noqa: SIM115 (closed below)
+        proc = subprocess.Popen([sys.executable, "-m", "workers", *args], env=config_env(config),
+                                cwd=str(Path(__file__).resolve().parent.parent), stdout=subprocess.DEVNULL,
+                                stderr=log)
+        spawned.append((proc, log))
+        return proc
+
+    yield spawn
+    for proc, log in spawned:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
 
 
 def config_env(config: Config) -> dict[str, str]:

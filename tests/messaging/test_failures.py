@@ -4,52 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.models import Contact, InboundMessage, OutboxMessage, OutboxStatus
 from bot.services import Services
 from bot.simulator.twilio_api import Scripted
-from tests.conftest import config_env, make_config
+from tests.conftest import make_config, wait_for
 from workers.sending import body_digest, queue_next_for
 
 PHONE = "+254700000077"
-
-
-def _wait_for(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
-
-
-_spawned: list[subprocess.Popen] = []
-
-
-@pytest.fixture(autouse=True)
-def _no_stray_workers():
-    """A failed assertion must not leave a worker running to steal the next test's jobs."""
-    yield
-    while _spawned:
-        proc = _spawned.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _worker(config, *args: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "workers", *args], env=config_env(config),
-                            cwd=str(Path(__file__).resolve().parents[2]),
-                            stdout=subprocess.DEVNULL, stderr=open(os.environ.get("WORKER_LOG", os.devnull), "a"))
-    _spawned.append(proc)
-    return proc
 
 
 def _seed(services: Services, *bodies: str) -> int:
@@ -70,7 +34,7 @@ def _statuses(services: Services) -> list[str]:
         return list(session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
 
 
-def test_worker_killed_mid_send_delivers_once_after_restart(tmp_path, database_url, redis_url, twilio_standin):
+def test_worker_killed_mid_send_delivers_once_after_restart(tmp_path, database_url, redis_url, twilio_standin, spawn_worker):
     config = make_config(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url, TWILIO_API_BASE=twilio_standin.url,
                          JOB_TIMEOUT_S=4, PROCESSING_LEASE_S=5, SWEEP_INTERVAL_S=1)
     services = Services(config)
@@ -78,15 +42,15 @@ def test_worker_killed_mid_send_delivers_once_after_restart(tmp_path, database_u
     twilio_standin.store.script(Scripted(201, delay_s=3))
     contact = _seed(services, "one", "two")
     queue_next_for(services, contact)
-    worker = _worker(config, "--no-housekeeping")
-    assert _wait_for(lambda: twilio_standin.store.requests >= 1), "the worker never called Twilio"
+    worker = spawn_worker(config, "--no-housekeeping")
+    assert wait_for(lambda: twilio_standin.store.requests >= 1), "the worker never called Twilio"
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
     assert _statuses(services)[0] == OutboxStatus.SENDING
 
-    replacement = _worker(config)  # with housekeeping: the sweeper finds the stranded row
+    replacement = spawn_worker(config)  # with housekeeping: the sweeper finds the stranded row
     try:
-        assert _wait_for(lambda: _statuses(services) == [OutboxStatus.SENT] * 2, timeout=45)
+        assert wait_for(lambda: _statuses(services) == [OutboxStatus.SENT] * 2, timeout=45)
     finally:
         replacement.send_signal(signal.SIGTERM)
         replacement.wait(timeout=20)
@@ -94,7 +58,7 @@ def test_worker_killed_mid_send_delivers_once_after_restart(tmp_path, database_u
     services.close()
 
 
-def test_redis_restart_loses_the_queue_but_not_the_messages(tmp_path, database_url, private_redis, twilio_standin):
+def test_redis_restart_loses_the_queue_but_not_the_messages(tmp_path, database_url, private_redis, twilio_standin, spawn_worker):
     config = make_config(tmp_path, DATABASE_URL=database_url, REDIS_URL=private_redis.url,
                          TWILIO_API_BASE=twilio_standin.url, SWEEP_INTERVAL_S=1)
     services = Services(config)
@@ -104,9 +68,9 @@ def test_redis_restart_loses_the_queue_but_not_the_messages(tmp_path, database_u
     private_redis.stop()
     private_redis.start()  # an empty Redis: the queued job is gone
     assert services.jobs.depth()["send"] == 0
-    worker = _worker(config)
+    worker = spawn_worker(config)
     try:
-        assert _wait_for(lambda: _statuses(services) == [OutboxStatus.SENT], timeout=30)
+        assert wait_for(lambda: _statuses(services) == [OutboxStatus.SENT], timeout=30)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=20)
@@ -115,7 +79,7 @@ def test_redis_restart_loses_the_queue_but_not_the_messages(tmp_path, database_u
 
 
 def test_worker_killed_during_a_burst_answers_every_message_exactly_once(tmp_path, database_url, redis_url,
-                                                                          twilio_standin):
+                                                                          twilio_standin, spawn_worker):
     from bot import create_app
     from tests.conftest import inbound_form, post_signed
 
@@ -126,12 +90,12 @@ def test_worker_killed_during_a_burst_answers_every_message_exactly_once(tmp_pat
     for phone in phones:
         assert post_signed(client, inbound_form("HELP", phone=phone)).status_code == 200
     twilio_standin.store.script(*[Scripted(201, delay_s=0.3) for _ in range(20)])  # slow Twilio
-    worker = _worker(config, "--no-housekeeping")
-    assert _wait_for(lambda: twilio_standin.store.requests >= 5), "the worker never called Twilio"
+    worker = spawn_worker(config, "--no-housekeeping")
+    assert wait_for(lambda: twilio_standin.store.requests >= 5), "the worker never called Twilio"
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
 
-    replacement = _worker(config)
+    replacement = spawn_worker(config)
     services = Services(config)
     try:
         def all_answered() -> bool:
@@ -140,7 +104,7 @@ def test_worker_killed_during_a_burst_answers_every_message_exactly_once(tmp_pat
                     OutboxMessage.status.in_(OutboxStatus.OPEN))).all()
                 done = session.scalars(select(InboundMessage.status)).all()
             return not pending and done.count("done") == 20 and len(twilio_standin.store.all()) >= 20
-        assert _wait_for(all_answered, timeout=60)
+        assert wait_for(all_answered, timeout=60)
     finally:
         replacement.send_signal(signal.SIGTERM)
         replacement.wait(timeout=20)
@@ -150,7 +114,7 @@ def test_worker_killed_during_a_burst_answers_every_message_exactly_once(tmp_pat
 
 
 def test_messages_arriving_while_redis_is_down_are_answered_when_it_returns(tmp_path, database_url, private_redis,
-                                                                            twilio_standin):
+                                                                            twilio_standin, spawn_worker):
     from bot import create_app
     from tests.conftest import inbound_form, post_signed
 
@@ -161,9 +125,9 @@ def test_messages_arriving_while_redis_is_down_are_answered_when_it_returns(tmp_
     for i in range(5):
         assert post_signed(client, inbound_form("HELP", phone=f"+25470000200{i}")).status_code == 200
     private_redis.start()
-    worker = _worker(config)
+    worker = spawn_worker(config)
     try:
-        assert _wait_for(lambda: len(twilio_standin.store.all()) == 5, timeout=40)
+        assert wait_for(lambda: len(twilio_standin.store.all()) == 5, timeout=40)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=20)

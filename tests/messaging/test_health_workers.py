@@ -10,11 +10,8 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +23,7 @@ from sqlalchemy import select
 from bot import create_app, telemetry
 from bot.models import Contact, OutboxMessage, OutboxStatus, utcnow
 from bot.services import Services
-from tests.conftest import config_env, inbound_form, make_config, post_signed
+from tests.conftest import inbound_form, make_config, post_signed, wait_for
 from translation import synthetic
 from translation.build import TranslationSettings, build_translator
 from translation.latency import LatencyRecorder
@@ -37,16 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SW_EN = "health-sw-en"  # a name no other room's models use: pools from other tests may be alive
 SW_PHONE = "+254700000301"
 EN_PHONE = "+254700000302"
-
-
-def _wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -62,26 +49,6 @@ def worker_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
         spm = synthetic.train_sentencepiece(lines, tmp_path_factory.mktemp("health-spm") / "toy", vocab_size=80)
         synthetic.build_pair_model(root / SW_EN, name=SW_EN, src="sw", tgt="en", spm_model=spm)
     return root
-
-
-_spawned: list[subprocess.Popen] = []
-
-
-@pytest.fixture(autouse=True)
-def _no_stray_workers() -> Iterator[None]:
-    yield
-    while _spawned:
-        proc = _spawned.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _worker(config: Any) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "workers"], env=config_env(config), cwd=str(ROOT),
-                            stdout=subprocess.DEVNULL, stderr=open(os.environ.get("WORKER_LOG", os.devnull), "a"))
-    _spawned.append(proc)
-    return proc
 
 
 def _worker_config(tmp_path: Path, database_url: str, redis_url: str, standin_url: str, models: Path):
@@ -120,15 +87,15 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def test_healthz_lists_a_worker_its_models_and_a_translator_once_it_loads(tmp_path, database_url, redis_url,
-                                                                          twilio_standin, worker_models):
+                                                                          twilio_standin, worker_models, spawn_worker):
     config = _worker_config(tmp_path, database_url, redis_url, twilio_standin.url, worker_models)
     client = create_app(config).test_client()
     before = client.get("/healthz")
     assert before.status_code == 200  # no worker and no model is not a failure
     assert before.get_json()["workers"] == [] and before.get_json()["models"] == []
 
-    worker = _worker(config)
-    record = _wait_for(lambda: _record_of(client, worker.pid), timeout=60)
+    worker = spawn_worker(config)
+    record = wait_for(lambda: _record_of(client, worker.pid), timeout=60)
     assert record["hostname"] == socket.gethostname()
     assert record["queues"] == ["send", "inbound", "models", "schedule", "scheduled"]
     assert record["rss_mb"] > 20 and record["started_at"] <= record["heartbeat_at"]
@@ -149,7 +116,7 @@ def test_healthz_lists_a_worker_its_models_and_a_translator_once_it_loads(tmp_pa
         current = _record_of(client, worker.pid)
         return current if current and "translator" in _kinds(current) else None
 
-    record = _wait_for(with_translator)
+    record = wait_for(with_translator)
     assert _kinds(record)["translator"] == {
         "name": SW_EN, "kind": "translator", "version": model_version(worker_models / SW_EN),
         "quantization": "int8", "compute_type": "int8", "threads": 1}
@@ -163,14 +130,14 @@ def test_healthz_lists_a_worker_its_models_and_a_translator_once_it_loads(tmp_pa
 
 
 def test_metrics_count_latencies_after_real_messages_and_a_killed_worker_drops_out(
-        tmp_path, database_url, redis_url, twilio_standin, worker_models):
+        tmp_path, database_url, redis_url, twilio_standin, worker_models, spawn_worker):
     config = _worker_config(tmp_path, database_url, redis_url, twilio_standin.url, worker_models)
     client = create_app(config).test_client()
     services = Services(config)
     _seed(services, SW_PHONE, "sw")
     _seed(services, EN_PHONE, "en")
-    worker = _worker(config)
-    _wait_for(lambda: _record_of(client, worker.pid), timeout=60)
+    worker = spawn_worker(config)
+    wait_for(lambda: _record_of(client, worker.pid), timeout=60)
     assert post_signed(client, inbound_form("my neighbour keeps shouting at my children", phone=EN_PHONE)) \
         .status_code == 200
     assert post_signed(client, inbound_form("nimechoka sana leo rafiki", phone=SW_PHONE)).status_code == 200
@@ -180,7 +147,7 @@ def test_metrics_count_latencies_after_real_messages_and_a_killed_worker_drops_o
             rows = session.execute(select(OutboxMessage.kind, OutboxMessage.status)).all()
         return ("generated", OutboxStatus.SENT) in rows and all(s == OutboxStatus.SENT for _, s in rows)
 
-    _wait_for(generated_and_sent, timeout=60)
+    wait_for(generated_and_sent, timeout=60)
 
     def shipped() -> dict[Any, float] | None:  # the next heartbeat ships what the last job observed
         samples = _samples(client.get("/metrics").get_data(as_text=True))
@@ -189,7 +156,7 @@ def test_metrics_count_latencies_after_real_messages_and_a_killed_worker_drops_o
                   ("tumaini_queue_wait_seconds_count", (("queue", "send"),))]
         return samples if all(samples.get(key, 0) >= 1 for key in wanted) else None
 
-    samples = _wait_for(shipped)
+    samples = wait_for(shipped)
     assert samples[("tumaini_queue_wait_seconds_count", (("queue", "inbound"),))] == 2  # each message once
     assert samples[("tumaini_queue_wait_seconds_bucket", (("le", "+Inf"), ("queue", "inbound")))] == 2
     assert samples[("tumaini_generation_seconds_count", (("model", "warm"),))] == 1
@@ -202,7 +169,7 @@ def test_metrics_count_latencies_after_real_messages_and_a_killed_worker_drops_o
     os.kill(worker.pid, signal.SIGKILL)  # no clean-up: the record expires
     worker.wait(timeout=10)
     assert _record_of(client, worker.pid) is not None
-    _wait_for(lambda: _record_of(client, worker.pid) is None, timeout=telemetry.record_ttl(1) + 5)
+    wait_for(lambda: _record_of(client, worker.pid) is None, timeout=telemetry.record_ttl(1) + 5)
     services.close()
 
 
@@ -215,12 +182,12 @@ def test_a_heartbeat_reports_a_translator_as_soon_as_it_loads(tmp_path, config, 
     heartbeat = Heartbeat(redis, "in-process", ["inbound"], interval_s=60)  # only a change beats early
     heartbeat.start()
     try:
-        first = _wait_for(lambda: next((r for r in client.get("/healthz").get_json()["workers"]
+        first = wait_for(lambda: next((r for r in client.get("/healthz").get_json()["workers"]
                                          if r["name"] == "in-process"), None))
         assert SW_EN not in [m["name"] for m in first["models"]] and first["pid"] == os.getpid()
         translator = build_translator(worker_models, TranslationSettings())
         translator.translate("nimechoka sana leo", "sw", "en")
-        _wait_for(lambda: SW_EN in [m["name"] for r in client.get("/healthz").get_json()["workers"]
+        wait_for(lambda: SW_EN in [m["name"] for r in client.get("/healthz").get_json()["workers"]
                                     for m in r["models"]], timeout=5)
     finally:
         heartbeat.stop()
