@@ -8,6 +8,7 @@ queues it once Redis is back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -39,6 +40,19 @@ def _queue_later(event: str, **ids: Any) -> None:
     flash(_("Saved. It goes back in line as soon as the queue answers again."), "info")
 
 
+def _retry_row(kind: str, retry: Callable[[Any, int], Any], row_id: int) -> Any | None:
+    """Put one failed row back in line, audited and committed; None (with the reason shown) if refused."""
+    try:
+        retried = retry(db(), row_id)
+    except RetryRefused as exc:
+        db().rollback()
+        flash(str(exc), "error")
+        return None
+    audit(f"{kind}.retried", contact_id=retried.contact_id, **retried.detail)
+    db().commit()
+    return retried
+
+
 @bp.get("/")
 @require(FAILURES_VIEW)
 def page() -> Any:
@@ -50,14 +64,9 @@ def page() -> Any:
 @bp.post("/inbound/<int:message_id>/retry")
 @require(FAILURES_RETRY)
 def retry_inbound(message_id: int) -> Any:
-    try:
-        retried = failures.retry_inbound(db(), message_id)
-    except RetryRefused as exc:
-        db().rollback()
-        flash(str(exc), "error")
+    retried = _retry_row("inbound", failures.retry_inbound, message_id)
+    if retried is None:
         return _back("inbound")
-    audit("inbound.retried", contact_id=retried.contact_id, **retried.detail)
-    db().commit()
     s = services()
     job_id = inbound_job_id(message_id)
     try:
@@ -74,14 +83,9 @@ def retry_inbound(message_id: int) -> Any:
 @bp.post("/outbox/<int:outbox_id>/retry")
 @require(FAILURES_RETRY)
 def retry_send(outbox_id: int) -> Any:
-    try:
-        retried = failures.retry_send(db(), outbox_id)
-    except RetryRefused as exc:
-        db().rollback()
-        flash(str(exc), "error")
+    retried = _retry_row("outbox", failures.retry_send, outbox_id)
+    if retried is None:
         return _back("outbox")
-    audit("outbox.retried", contact_id=retried.contact_id, **retried.detail)
-    db().commit()
     s = services()
     try:
         failures.forget_failed_sends(s.redis, outbox_id, int(retried.detail["attempts"]))
