@@ -114,32 +114,72 @@ def _convert(hf_dir: Path, out_dir: Path, quantization: str) -> None:
     TransformersConverter(str(hf_dir)).convert(str(out_dir), quantization=quantization, force=True)
 
 
+class TrainingDidNotConverge(RuntimeError):
+    """A toy model did not learn to reproduce its corpus within the step limit."""
+
+
 def fit_pairs(model: Any, pairs: Sequence[tuple[list[int], list[int]]], pad_id: int, steps: int) -> None:
-    """Fit the model to ``pairs`` of token ids (a few hundred steps memorise a toy corpus)."""
-    import torch
+    """Fit the model to ``pairs`` of token ids for ``steps`` optimiser steps."""
+    _Fitter(model, pairs, pad_id).run(steps)
 
-    def pad(rows: list[list[int]]) -> Any:
-        width = max(len(r) for r in rows)
-        return torch.tensor([r + [pad_id] * (width - len(r)) for r in rows])
 
-    src = pad([s for s, _ in pairs])
-    labels = pad([t for _, t in pairs])
-    labels[labels == pad_id] = -100
-    optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    # Tiny matrices gain nothing from threads, and on a shared CPU extra threads only
-    # contend (training ran 10x slower with 2 threads on a busy 2-core machine).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    model.train()
-    try:
-        for _ in range(steps):
-            loss = model(input_ids=src, attention_mask=(src != pad_id).long(), labels=labels).loss
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-    finally:
-        torch.set_num_threads(threads)
-        model.eval()
+class _Fitter:
+    """Full-batch AdamW over a toy corpus; keeps its optimiser state between runs."""
+
+    def __init__(self, model: Any, pairs: Sequence[tuple[list[int], list[int]]], pad_id: int):
+        import torch
+
+        def pad(rows: list[list[int]]) -> Any:
+            width = max(len(r) for r in rows)
+            return torch.tensor([r + [pad_id] * (width - len(r)) for r in rows])
+
+        self.model = model
+        self.src = pad([s for s, _ in pairs])
+        self.mask = (self.src != pad_id).long()
+        self.labels = pad([t for _, t in pairs])
+        self.labels[self.labels == pad_id] = -100
+        self.optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3)
+
+    def run(self, steps: int) -> None:
+        import torch
+
+        # Tiny matrices gain nothing from threads, and on a shared CPU extra threads only
+        # contend (training ran 10x slower with 2 threads on a busy 2-core machine).
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        self.model.train()
+        try:
+            for _ in range(steps):
+                loss = self.model(input_ids=self.src, attention_mask=self.mask, labels=self.labels).loss
+                self.optimiser.zero_grad()
+                loss.backward()
+                self.optimiser.step()
+        finally:
+            torch.set_num_threads(threads)
+            self.model.eval()
+
+
+def _reproduces(out_dir: Path, spm_model: Path, pairs: Sequence[tuple[str, str]], min_score: float) -> list[str]:
+    """The corpus sentences the converted model does not translate exactly and confidently.
+
+    Checked on the int8 CTranslate2 model with the service's own decoding options, since
+    that model, not the float one in training, is what the tests translate with.
+    """
+    import math
+
+    import ctranslate2
+    import sentencepiece
+
+    sp = sentencepiece.SentencePieceProcessor(model_file=str(spm_model))
+    translator = ctranslate2.Translator(str(out_dir), device="cpu", inter_threads=1, intra_threads=1)
+    source = [pieces + ["</s>"] for pieces in sp.encode([a for a, _ in pairs], out_type=str)]
+    results = translator.translate_batch(source, beam_size=2, return_scores=True, max_decoding_length=64)
+    wrong = []
+    for (src, tgt), result in zip(pairs, results, strict=True):
+        text = sp.decode([t for t in result.hypotheses[0] if t not in ("</s>", "<pad>", "<s>")])
+        if text != tgt or math.exp(result.scores[0]) < min_score:
+            wrong.append(src)
+    return wrong
 
 
 def build_pair_model(
@@ -152,11 +192,19 @@ def build_pair_model(
     size: ModelSize = TINY,
     seed: int = 0,
     train_pairs: Sequence[tuple[str, str]] = (),
-    train_steps: int = 0,
+    max_train_steps: int = 2000,
+    min_score: float = 0.6,
     hf_dir: Path | None = None,
     quantization: str = "int8",
 ) -> Path:
-    """An OPUS-MT-style Marian pair model in ``out_dir`` (one shared sentencepiece model)."""
+    """An OPUS-MT-style Marian pair model in ``out_dir`` (one shared sentencepiece model).
+
+    With ``train_pairs`` the model is trained until its converted int8 form translates every
+    pair exactly, with a score of at least ``min_score``. Floating-point kernels differ between
+    CPUs (AVX2, AVX-512), so a fixed number of steps learns the corpus on one machine and not
+    on another; convergence is checked instead, and TrainingDidNotConverge is raised, naming
+    the sentences still wrong, when ``max_train_steps`` is reached first.
+    """
     import sentencepiece
     import torch
     import transformers
@@ -187,15 +235,31 @@ def build_pair_model(
     )  # fmt: skip
     torch.manual_seed(seed)
     model = transformers.MarianMTModel(config)
-    if train_pairs and train_steps:
+    fitter = None
+    if train_pairs:
         sp = sentencepiece.SentencePieceProcessor(model_file=str(spm_model))
 
         def ids(text: str) -> list[int]:
             return [vocab.get(p, 1) for p in sp.encode(text, out_type=str)] + [0]
 
-        fit_pairs(model, [(ids(a), ids(b)) for a, b in train_pairs], vocab["<pad>"], train_steps)
-    model.save_pretrained(work)
-    _convert(work, out_dir, quantization)
+        fitter = _Fitter(model, [(ids(a), ids(b)) for a, b in train_pairs], vocab["<pad>"])
+    trained = 0
+    while True:
+        model.save_pretrained(work)
+        _convert(work, out_dir, quantization)
+        if fitter is None:
+            break
+        wrong = _reproduces(out_dir, spm_model, train_pairs, min_score)
+        if not wrong:
+            break
+        if trained >= max_train_steps:
+            raise TrainingDidNotConverge(
+                f"{name}: after {trained} steps, {len(wrong)} of {len(train_pairs)} pairs are still "
+                f"not reproduced exactly: {wrong}"
+            )
+        step = 80 if trained < 160 else 40
+        fitter.run(step)
+        trained += step
     shutil.copy(spm_model, out_dir / "source.spm")
     shutil.copy(spm_model, out_dir / "target.spm")
     write_manifest(
