@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.safety.levels import Assessment, Level
+from bot.safety.levels import Assessment, Level, choose_category
 from bot.safety.lexicon import Lexicon, load_lexicons
 from bot.safety.matcher import find_hits
 from bot.safety.normalize import variants
@@ -120,17 +120,22 @@ class SafetyGate:
         """The risk level of one message (and of its English translation, if given)."""
         verdict = self.lexical(text, lang, translated_en)
         level, rules, categories = verdict.level, set(verdict.rules), set(verdict.categories)
+        by_category = dict(verdict.category_levels)
         if self.similarity is not None and verdict.may_be_raised():
             match = self.similarity.raises(text or "")
             if match is not None:
                 level = Level.HIGH
                 rules.add(f"sim:{match.example_id}")
                 categories.add(match.category)
+                by_category[match.category] = max(by_category.get(match.category, Level.NONE), Level.HIGH)
+        in_progress = verdict.in_progress if level >= Level.HIGH else frozenset()
         return Assessment(
             level=level,
             categories=tuple(sorted(categories)),
             rules=tuple(sorted(rules)),
             lang_checked=tuple(lx.locale for lx in self._ordered(lang)),
+            category=choose_category(by_category, in_progress) if level > Level.NONE else None,
+            in_progress=bool(in_progress),
         )
 
 
@@ -138,10 +143,16 @@ def _merge(verdicts: list[Verdict]) -> Verdict:
     """The highest level wins; rules and categories accumulate."""
     if not verdicts:
         return Verdict(Level.NONE, frozenset(), frozenset(), False)
+    by_category: dict[str, Level] = {}
+    for verdict in verdicts:
+        for category, level in verdict.category_levels.items():
+            by_category[category] = max(by_category.get(category, Level.NONE), level)
     return Verdict(
         level=max(v.level for v in verdicts),
         categories=frozenset().union(*(v.categories for v in verdicts)),
         rules=frozenset().union(*(v.rules for v in verdicts)),
         negated=any(v.negated for v in verdicts),
         masked=any(v.masked for v in verdicts),
+        category_levels=by_category,
+        in_progress=frozenset().union(*(v.in_progress for v in verdicts)),
     )

@@ -49,6 +49,7 @@ class Entry:
     category: str | None
     signal: str | None
     notes: str = ""
+    in_progress: bool = False  # the words say the harm is already done or happening now
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,13 @@ def _entry(raw: Any, locale: str, seen: set[str], where: str) -> Entry:
         raise LexiconError(f"{where}: an entry with a level needs a category")
     if level == Level.NONE and signal is None:
         raise LexiconError(f"{where}: an entry without a level must be a signal (method, time or farewell)")
+    in_progress = raw.get("in_progress", False)
+    if not isinstance(in_progress, bool):
+        raise LexiconError(f"{where}: in_progress must be true or false")
+    if in_progress and level < Level.HIGH:
+        raise LexiconError(f"{where}: an in_progress entry needs level high or imminent")
     regex = compile_patterns(_patterns(raw, where), where)
-    return Entry(entry_id, locale, regex, level, category, signal, str(raw.get("notes", "")))
+    return Entry(entry_id, locale, regex, level, category, signal, str(raw.get("notes", "")), in_progress)
 
 
 def _benign(raw: Any, locale: str, seen: set[str], where: str) -> Entry:

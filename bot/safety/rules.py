@@ -12,9 +12,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from bot.safety.levels import Level
+from bot.safety.levels import Level, choose_category
 from bot.safety.matcher import Hit
 
 NEGATED_CEILING = Level.CONCERN
@@ -27,6 +28,13 @@ class Verdict:
     rules: frozenset[str]
     negated: bool  # some crisis term was present but negated
     masked: bool = False  # a benign idiom won over a crisis reading of the same words
+    category_levels: Mapping[str, Level] = field(default_factory=dict)  # highest level per category
+    in_progress: frozenset[str] = frozenset()  # categories whose harm is done or under way
+
+    @property
+    def category(self) -> str | None:
+        """The one pathway category (see ``levels.choose_category``)."""
+        return choose_category(self.category_levels, self.in_progress)
 
     def may_be_raised(self) -> bool:
         """Whether the similarity layer may lift this verdict to HIGH.
@@ -47,6 +55,12 @@ def combine(hits: list[Hit]) -> Verdict:
     level = Level.NONE
     categories: set[str] = set()
     rules: set[str] = set()
+    by_category: dict[str, Level] = {}
+    in_progress: set[str] = set()
+
+    def raise_category(category: str, to: Level) -> None:
+        by_category[category] = max(by_category.get(category, Level.NONE), to)
+
     for hit in hits:
         if hit.negated:
             rules.add(f"neg:{hit.entry.id}")
@@ -55,6 +69,9 @@ def combine(hits: list[Hit]) -> Verdict:
         effective = _effective(hit)
         if effective > Level.NONE and not hit.negated and hit.entry.category:
             categories.add(hit.entry.category)
+            raise_category(hit.entry.category, effective)
+            if hit.entry.in_progress:
+                in_progress.add(hit.entry.category)
         level = max(level, effective)
 
     intents = [h for h in hits if not h.negated and h.entry.level >= Level.HIGH]
@@ -64,6 +81,8 @@ def combine(hits: list[Hit]) -> Verdict:
             same = signal.entry.id == intent.entry.id and signal.start == intent.start
             if not same:
                 level = Level.IMMINENT
+                if intent.entry.category:
+                    raise_category(intent.entry.category, Level.IMMINENT)
                 rules.add(f"combo:{intent.entry.category}+{signal.entry.signal}")
     if level < Level.HIGH:
         farewells = [h for h in signals if h.entry.signal == "farewell"]
@@ -72,6 +91,7 @@ def combine(hits: list[Hit]) -> Verdict:
                 if other.entry.signal != "farewell" and other.entry.id != farewell.entry.id:
                     level = Level.HIGH
                     categories.add("suicide")
+                    raise_category("suicide", Level.HIGH)
                     rules.add(f"combo:farewell+{other.entry.signal}")
     negated = any(h.negated and h.entry.level >= Level.HIGH for h in hits)
-    return Verdict(level, frozenset(categories), frozenset(rules), negated)
+    return Verdict(level, frozenset(categories), frozenset(rules), negated, False, by_category, frozenset(in_progress))

@@ -3,7 +3,7 @@
 import pytest
 
 from bot.safety.gate import SafetyGate
-from bot.safety.levels import Level
+from bot.safety.levels import Level, choose_category
 
 IMMINENT, HIGH, CONCERN, NONE = Level.IMMINENT, Level.HIGH, Level.CONCERN, Level.NONE
 
@@ -165,9 +165,30 @@ def test_same_input_same_output(gate: SafetyGate) -> None:
     assert len({gate.assess(text, "sw") for _ in range(5)}) == 1
 
 
-def test_abuse_and_harm_to_others_are_categorised(gate: SafetyGate) -> None:
-    assert gate.assess("my stepfather touches me at night", "en").categories == ("abuse",)
-    assert gate.assess("I'm scared I'll hurt my baby", "en").categories == ("harm_to_others",)
+def test_violence_is_its_own_pathway(gate: SafetyGate) -> None:
+    threat = gate.assess("my husband says he will kill me", "en")
+    assert threat.is_crisis and threat.category == "violence"
+    assert gate.assess("I'm scared I'll hurt my baby", "en").category == "violence"
+
+
+def test_one_pathway_category_by_severity_then_precedence() -> None:
+    assert choose_category({}) is None
+    assert choose_category({"suicide": Level.CONCERN}) == "distress"
+    assert choose_category({"suicide": Level.HIGH, "violence": Level.HIGH}) == "suicide"
+    assert choose_category({"suicide": Level.HIGH, "violence": Level.IMMINENT}) == "violence"
+    assert choose_category({"child_safeguarding": Level.HIGH, "sexual_violence": Level.HIGH}) == "child_safeguarding"
+    assert choose_category({"third_party": Level.HIGH, "self_harm": Level.HIGH}) == "self_harm"
+    # harm already under way wins over a higher-ranked category that is only feared
+    assert choose_category({"suicide": Level.IMMINENT, "self_harm": Level.IMMINENT}, {"self_harm"}) == "self_harm"
+
+
+def test_assessment_carries_category_and_in_progress(gate: SafetyGate) -> None:
+    calm = gate.assess("good morning", "en")
+    assert (calm.category, calm.in_progress) == (None, False)
+    worried = gate.assess("I feel so hopeless", "en")
+    assert worried.level == Level.CONCERN and worried.category == "distress"
+    ideation = gate.assess("I want to kill myself", "en")
+    assert ideation.category == "suicide" and not ideation.in_progress
 
 
 def test_hinglish_tag_question_is_not_a_negation(gate: SafetyGate) -> None:
