@@ -130,11 +130,11 @@ def inbound_to_outbox(models_dir: Path, people: int, redis_url: str) -> tuple[li
 
     from bench.common import postgres_database
     from bot.channels.base import InboundForm
-    from bot.config import Config
-    from bot.crypto import new_key
     from bot.ingest import ingest
-    from bot.models import OutboxMessage
     from bot.services import Services
+    from core.config import Config
+    from core.crypto import new_key
+    from core.tables import OutboxMessage
     from workers import runtime
     from workers.inbound import process
 

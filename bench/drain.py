@@ -40,9 +40,9 @@ from sqlalchemy import create_engine, func, insert, select  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from bench.common import ROOT, free_port, postgres_database, report  # noqa: E402
-from bot.crypto import Cipher, Pseudonymiser, new_key  # noqa: E402
-from bot.models import Contact, CourseEnrollment, OutboxMessage  # noqa: E402
 from bot.simulator.twilio_api import MemoryStore, StoredMessage, create_standin_app  # noqa: E402
+from core.crypto import Cipher, Pseudonymiser, new_key  # noqa: E402
+from core.tables import Contact, CourseEnrollment, OutboxMessage  # noqa: E402
 
 ACCOUNT_SID = "AC" + "b" * 32
 TOKEN = "bench-drain-token"

@@ -91,7 +91,7 @@ class Stack:
         return process
 
     def env(self) -> dict[str, str]:
-        from bot.crypto import new_key
+        from core.crypto import new_key
 
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "DATABASE_", "REDIS_"))}
         env.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, TWILIO_ACCOUNT_SID=ACCOUNT_SID,

@@ -44,10 +44,10 @@ from sqlalchemy import select, update  # noqa: E402
 
 from bench.common import command_line, machine, postgres_database  # noqa: E402
 from bench.drain import TOKEN, Stack, zone_at_local_hour  # noqa: E402
-from bot.crypto import Pseudonymiser  # noqa: E402
-from bot.models import Contact, OutboxMessage  # noqa: E402
 from bot.simulator.twilio_api import Scripted  # noqa: E402
 from bot.timezones import QuietHours  # noqa: E402
+from core.crypto import Pseudonymiser  # noqa: E402
+from core.tables import Contact, OutboxMessage  # noqa: E402
 
 COURSE_TEXT = "Day 1:"
 FAST_RECOVERY = dict(LOG_LEVEL="INFO", JOB_TIMEOUT_S=8, PROCESSING_LEASE_S=10, SWEEP_INTERVAL_S=2, SWEEP_GRACE_S=2,
@@ -253,7 +253,7 @@ def opt_out(stack: Stack, phones: list[str]) -> tuple[list[str], str]:
     from twilio.request_validator import RequestValidator
 
     from bot import create_app
-    from bot.config import Config
+    from core.config import Config
 
     stack.settings["SENDER_RATE_PER_S"] = 15
     stack.seed(phones, zone_at_local_hour(12), now())
@@ -284,8 +284,8 @@ def opt_out(stack: Stack, phones: list[str]) -> tuple[list[str], str]:
 
 
 def quiet_hours(stack: Stack, phones: list[str]) -> tuple[list[str], str]:
-    from bot.config import Config
     from bot.services import Services
+    from core.config import Config
     from workers.scheduling import tick
 
     third = len(phones) // 3
@@ -308,8 +308,8 @@ def quiet_hours(stack: Stack, phones: list[str]) -> tuple[list[str], str]:
 
 
 def _tick_in_process(env: dict[str, str], start_at: float) -> int:
-    from bot.config import Config
     from bot.services import Services
+    from core.config import Config
     from workers.scheduling import tick
 
     services = Services(Config.from_env(env))

@@ -38,9 +38,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from bench.common import postgres_database, report  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.crypto import Cipher, new_key  # noqa: E402
 from bot.services import Services  # noqa: E402
+from core.config import Config  # noqa: E402
+from core.crypto import Cipher, new_key  # noqa: E402
 
 RETENTION_DAYS = 90
 OLD_SPREAD_DAYS = 60  # old rows are spread over this many days before the cutoff

@@ -21,10 +21,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import percentile, postgres_database, report  # noqa: E402
 from bot.channels.base import InboundForm  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.crypto import new_key  # noqa: E402
 from bot.ingest import ingest  # noqa: E402
 from bot.services import Services  # noqa: E402
+from core.config import Config  # noqa: E402
+from core.crypto import new_key  # noqa: E402
 from workers import runtime  # noqa: E402
 from workers.inbound import process  # noqa: E402
 

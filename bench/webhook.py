@@ -32,8 +32,8 @@ from sqlalchemy import create_engine, func, select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench.common import ROOT, free_port, percentile, postgres_database, report, tree_rss_mb, wait_http  # noqa: E402
-from bot.crypto import new_key  # noqa: E402
-from bot.models import InboundMessage  # noqa: E402
+from core.crypto import new_key  # noqa: E402
+from core.tables import InboundMessage  # noqa: E402
 
 TOKEN = "bench-token-" + uuid.uuid4().hex
 PUBLIC = "https://bench.tumaini.example"

@@ -1,16 +1,24 @@
-"""Tumaini: multilingual SMS and WhatsApp mental-health support."""
+"""Tumaini: multilingual SMS and WhatsApp mental-health support.
+
+This package is the web app and the conversation. Its ``__init__`` holds only the app factory,
+and imports Flask inside it: the workers import the conversation, safety and channel modules
+from here, and a worker process never loads Flask.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from core.config import Config
 
-from bot.config import Config
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     """The app factory. Config comes from the environment unless a test hands one in."""
+    from flask import Flask
+
     from bot import cli, db, health, logs, portal, webhooks
     from bot.services import Services
     from bot.simulator import views as simulator

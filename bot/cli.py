@@ -83,7 +83,7 @@ def simulate(text: str, phone: str, channel: str, timeout: float) -> None:
     """
     from bot.channels.base import InboundForm, address_for
     from bot.ingest import ingest
-    from bot.models import InboundMessage, InboundStatus, OutboxMessage
+    from core.tables import InboundMessage, InboundStatus, OutboxMessage
 
     services = _services()
     form = InboundForm(message_sid="SM" + secrets.token_hex(16), channel=channel, from_number=phone,

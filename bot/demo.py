@@ -19,8 +19,8 @@ from pathlib import Path
 import click
 
 from bot import embedded_redis
-from bot.config import Config
-from bot.crypto import new_key
+from core.config import Config
+from core.crypto import new_key
 
 
 def _demo_secrets(instance: Path) -> dict[str, str]:

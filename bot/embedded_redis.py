@@ -18,8 +18,8 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
-from bot.config import Config
-from bot.exceptions import ConfigError
+from core.config import Config
+from core.exceptions import ConfigError
 
 log = logging.getLogger(__name__)
 

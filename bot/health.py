@@ -21,8 +21,8 @@ from rq import Worker
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.models import Escalation, InboundMessage, InboundStatus, OutboxMessage, utcnow
 from bot.telemetry import latency, models_loaded, worker_records
+from core.tables import Escalation, InboundMessage, InboundStatus, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)

@@ -16,8 +16,8 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.base import InboundForm
-from bot.models import InboundMessage, InboundStatus, utcnow
 from bot.services import Services
+from core.tables import InboundMessage, InboundStatus, utcnow
 
 log = logging.getLogger(__name__)
 

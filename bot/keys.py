@@ -14,8 +14,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select, update
 
-from bot.crypto import Cipher, new_key
-from bot.models import Contact, InboundMessage, OutboxMessage
+from core.crypto import Cipher, new_key
+from core.tables import Contact, InboundMessage, OutboxMessage
 
 keys_cli = AppGroup("keys", help="Encryption keys for data at rest.")
 

@@ -12,10 +12,10 @@ from functools import cached_property
 from typing import Any
 
 from bot.channels.twilio import TwilioMessaging
-from bot.config import Config
-from bot.crypto import Cipher, Pseudonymiser
-from bot.db import Database
-from bot.queue import JobQueue, connect
+from core.config import Config
+from core.crypto import Cipher, Pseudonymiser
+from core.db import Database
+from core.queue import JobQueue, connect
 
 
 class Services:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.exceptions import TumainiError
+from core.exceptions import TumainiError
 
 UNKNOWN_ZONE = "Etc/Unknown"
 MINUTES_PER_DAY = 24 * 60

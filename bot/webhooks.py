@@ -16,9 +16,9 @@ from sqlalchemy.exc import OperationalError
 from twilio.request_validator import RequestValidator
 
 from bot.channels.base import parse_inbound
-from bot.exceptions import BadRequest
 from bot.ingest import ingest
-from bot.models import Contact, OutboxMessage, OutboxStatus, utcnow
+from core.exceptions import BadRequest
+from core.tables import Contact, OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")

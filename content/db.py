@@ -36,9 +36,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.db import Base
 from content.schema import Library, Message, Provenance, Status, Text
 from content.store import ContentStore
+from core.db import Base
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from bot.sms import gsm_safe, segment_info
 from content.errors import ImportRejected
 from content.plain import PlainDataError, from_plain, to_plain
 from content.schema import (
@@ -40,6 +39,7 @@ from content.schema import (
     Status,
     Text,
 )
+from core.sms import gsm_safe, segment_info
 
 PROVENANCE_COLUMNS = [f.name for f in fields(Provenance)]
 COLUMNS = {

@@ -20,7 +20,11 @@ import re
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.sms import (
+from content.problems import Problem, Report, error, warning
+from content.render import MenuEntry, fill_examples, format_helplines, format_menu
+from content.schema import Library, Message, Region, Status, Text, placeholders
+from content.validate_structures import check_structures
+from core.sms import (
     GSM7_MULTI,
     GSM7_SINGLE,
     UCS2_MULTI,
@@ -31,10 +35,6 @@ from bot.sms import (
     segment_info,
     utf16_length,
 )
-from content.problems import Problem, Report, error, warning
-from content.render import MenuEntry, fill_examples, format_helplines, format_menu
-from content.schema import Library, Message, Region, Status, Text, placeholders
-from content.validate_structures import check_structures
 
 ENGINE_MESSAGE_IDS = (
     "onboarding.welcome",

@@ -86,7 +86,7 @@ random_token() {
   openssl rand -base64 48 | tr '+/' '-_' | tr -d '=\n'
 }
 
-# An AES-256 key as bot.crypto expects it: 32 random bytes, standard base64.
+# An AES-256 key as core.crypto expects it: 32 random bytes, standard base64.
 random_aes_key() {
   openssl rand -base64 32 | tr -d '\n'
 }

@@ -27,10 +27,10 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
 from bot import create_app, migrate
-from bot.config import Config
-from bot.db import Base
 from bot.services import Services
 from bot.simulator.twilio_api import MemoryStore, create_standin_app
+from core.config import Config
+from core.db import Base
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -209,7 +209,7 @@ def drain(services: Services, max_rounds: int = 50) -> int:
     from rq.scheduler import RQScheduler
     from rq.worker import SimpleWorker
 
-    from bot.queue import ALL_QUEUES
+    from core.queue import ALL_QUEUES
 
     worker = SimpleWorker(list(ALL_QUEUES), connection=services.redis)
     scheduler = RQScheduler(list(ALL_QUEUES), connection=services.redis)

@@ -22,10 +22,10 @@ from rq.worker import SimpleWorker
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import logs
-from bot.config import Config
 from bot.dialogue.errors import DialogueUnavailable
-from bot.queue import INBOUND, MODELS, SCHEDULE, SCHEDULED, SEND
 from bot.services import Services
+from core.config import Config
+from core.queue import INBOUND, MODELS, SCHEDULE, SCHEDULED, SEND
 from workers import language, runtime
 from workers.heartbeat import QUEUE_WAIT, Heartbeat
 from workers.scheduling import tick

@@ -14,9 +14,9 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import delete, select
 
-from bot.models import AuditEvent, ConsentRecord, Contact, Escalation, InboundMessage, OutboxMessage, utcnow
-from bot.queue import inbound_job_id, send_job_id
 from bot.services import Services
+from core.queue import inbound_job_id, send_job_id
+from core.tables import AuditEvent, ConsentRecord, Contact, Escalation, InboundMessage, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.conversation import Engine, Outcome, Profile, Turn, locales
-from bot.models import (
-    AuditEvent, ConsentRecord, Contact, Escalation, InboundMessage, InboundStatus, OutboxMessage, utcnow,
-)
 from bot.regions import region_for_number
 from bot.services import Services
-from bot.sms import compose, segment_info
+from core.sms import compose, segment_info
+from core.tables import (
+    AuditEvent,
+    ConsentRecord,
+    Contact,
+    Escalation,
+    InboundMessage,
+    InboundStatus,
+    OutboxMessage,
+    utcnow,
+)
 from workers import runtime
 from workers.language import LANGUAGE_DETECTED, identify
 from workers.sending import body_digest, queue_next_for

@@ -23,8 +23,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.models import InboundMessage, InboundStatus, MessageCount, OutboxMessage, OutboxStatus, utcnow
 from bot.services import Services
+from core.tables import InboundMessage, InboundStatus, MessageCount, OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 

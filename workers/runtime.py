@@ -11,9 +11,9 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-from bot.config import Config
 from bot.conversation import Engine, Generated
 from bot.services import Services
+from core.config import Config
 from translation.langid import UNDETERMINED
 
 _services: Services | None = None

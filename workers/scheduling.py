@@ -27,18 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.conversation.locales import fallback_chain, parse
-from bot.models import (
-    AuditEvent,
-    Contact,
-    CourseEnrollment,
-    EnrollmentStatus,
-    InboundMessage,
-    OutboxMessage,
-    OutboxStatus,
-    utcnow,
-)
 from bot.services import Services
-from bot.sms import compose, segment_info
 from bot.timezones import (
     QuietHours,
     UnknownZone,
@@ -52,6 +41,17 @@ from bot.timezones import (
     zone_for_number,
 )
 from content.errors import ContentMissing
+from core.sms import compose, segment_info
+from core.tables import (
+    AuditEvent,
+    Contact,
+    CourseEnrollment,
+    EnrollmentStatus,
+    InboundMessage,
+    OutboxMessage,
+    OutboxStatus,
+    utcnow,
+)
 from workers.sending import body_digest
 
 log = logging.getLogger(__name__)

@@ -25,16 +25,16 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.base import SMS, WHATSAPP
-from bot.exceptions import (
+from bot.services import Services
+from bot.timezones import QuietHours, UnknownZone, zone
+from core.exceptions import (
     PermanentSendError,
     RecipientOptedOut,
     RetryableSendError,
     SendOutcomeUnknown,
 )
-from bot.models import Contact, OutboxMessage, OutboxStatus, utcnow
-from bot.queue import send_job_id
-from bot.services import Services
-from bot.timezones import QuietHours, UnknownZone, zone
+from core.queue import send_job_id
+from core.tables import Contact, OutboxMessage, OutboxStatus, utcnow
 from workers.ratelimit import RateLimited, pace
 
 log = logging.getLogger(__name__)

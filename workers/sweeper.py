@@ -14,9 +14,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.models import InboundMessage, InboundStatus, OutboxMessage, OutboxStatus, utcnow
-from bot.queue import inbound_job_id
 from bot.services import Services
+from core.queue import inbound_job_id
+from core.tables import InboundMessage, InboundStatus, OutboxMessage, OutboxStatus, utcnow
 from workers.sending import queue_next_for
 
 log = logging.getLogger(__name__)

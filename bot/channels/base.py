@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.exceptions import BadRequest
+from core.exceptions import BadRequest
 
 SMS = "sms"
 WHATSAPP = "whatsapp"

@@ -20,7 +20,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.channels.base import WHATSAPP, SendReceipt, address_for
-from bot.exceptions import (
+from core.exceptions import (
     PermanentSendError,
     RecipientOptedOut,
     RetryableSendError,

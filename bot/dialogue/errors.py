@@ -1,6 +1,6 @@
 """Named errors of the dialogue model, one small class each."""
 
-from bot.exceptions import TumainiError
+from core.exceptions import TumainiError
 
 
 class DialogueError(TumainiError):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-import bot.models  # noqa: F401  (these imports register every table on Base.metadata)
 import bot.portal.models  # noqa: F401
 import content.db  # noqa: F401
-from bot.db import Base, make_engine
+import core.tables  # noqa: F401  (these imports register every table on Base.metadata)
+from core.db import Base, make_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

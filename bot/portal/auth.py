@@ -14,7 +14,6 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from bot.models import Escalation
 from bot.portal import security
 from bot.portal.accounts import authenticate
 from bot.portal.errors import LoginRefused
@@ -24,6 +23,7 @@ from bot.portal.ratelimit import LoginLimiter
 from bot.portal.roles import CASES_VIEW, CONTENT_VIEW
 from bot.portal.web import audit, db, safe_next, services, user_can
 from content.db import ContentVersion
+from core.tables import Escalation
 
 bp = Blueprint("auth", __name__)
 PUBLIC_ENDPOINTS = frozenset({"portal.auth.login", "portal.auth.language", "portal.static"})

@@ -16,10 +16,10 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.models import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage, utcnow
 from bot.portal.errors import CaseError
 from bot.portal.models import User
-from bot.sms import compose, segment_info
+from core.sms import compose, segment_info
+from core.tables import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage, utcnow
 from workers.sending import body_digest
 
 SEVERITY_RANK = {"imminent": 0, "high": 1, "concern": 2}

@@ -10,13 +10,13 @@ from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from bot.models import Contact, Escalation
 from bot.portal import casefile, machine
 from bot.portal.content_views import user_names
 from bot.portal.errors import CaseError
 from bot.portal.i18n import current_language
 from bot.portal.roles import CASES_ACT, CASES_VIEW
 from bot.portal.web import current_user, db, require, services
+from core.tables import Contact, Escalation
 from workers.sending import queue_next_for
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
-from bot.sms import gsm_safe, non_gsm7_chars, segment_info
 from content.db import ContentItem, ContentVersion, library_with_db_messages
 from content.problems import Problem
 from content.schema import Library, Message
 from content.validate import validate
+from core.sms import gsm_safe, non_gsm7_chars, segment_info
 
 
 def problems_for(session: Session, base: Library, version: ContentVersion) -> list[Problem]:

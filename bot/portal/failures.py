@@ -34,7 +34,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.twilio import RETRYABLE_CODES, UNSUBSCRIBED
-from bot.models import (
+from bot.portal.errors import PortalError
+from core.queue import ALL_QUEUES, SCHEDULED, SEND, send_job_id
+from core.tables import (
     Contact,
     CourseEnrollment,
     InboundMessage,
@@ -43,8 +45,6 @@ from bot.models import (
     OutboxStatus,
     utcnow,
 )
-from bot.portal.errors import PortalError
-from bot.queue import ALL_QUEUES, SCHEDULED, SEND, send_job_id
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

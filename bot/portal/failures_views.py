@@ -19,7 +19,7 @@ from bot.portal import failures
 from bot.portal.failures import RetryRefused
 from bot.portal.roles import FAILURES_RETRY, FAILURES_VIEW
 from bot.portal.web import audit, db, require, services
-from bot.queue import inbound_job_id
+from core.queue import inbound_job_id
 from workers.sending import queue_next_for
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from core.db import Base
 
 
 def utcnow() -> datetime:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.models import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage
+from core.tables import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage
 
 MODULE_COMPLETED = "module_completed:"
 SCREENING_COMPLETED = "screening_completed"

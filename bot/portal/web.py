@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from bot.db import get_session
-from bot.models import AuditEvent
 from bot.portal.errors import NotPermitted
 from bot.portal.models import User
 from bot.portal.roles import can
+from core.tables import AuditEvent
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -23,13 +23,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.models import AuditEvent
 from bot.portal.errors import ContentProblems, NotPermitted, OwnApproval, WorkflowError
 from bot.portal.models import User
 from bot.portal.roles import CONTENT_COMMENT, CONTENT_EDIT, CONTENT_REVIEW, can
 from content.db import ORIGIN_PORTAL, PROVENANCE_COLUMNS, ContentItem, ContentVersion, ReviewComment, utcnow
 from content.entries import VALID_ID
 from content.schema import MESSAGE_KINDS, Provenance, Status
+from core.tables import AuditEvent
 
 DRAFT, IN_REVIEW, APPROVED, RETIRED = (
     s.value for s in (Status.DRAFT, Status.IN_REVIEW, Status.APPROVED, Status.RETIRED)

@@ -1,6 +1,6 @@
 """Named errors of the safety gate."""
 
-from bot.exceptions import TumainiError
+from core.exceptions import TumainiError
 
 
 class SafetyError(TumainiError):

@@ -17,7 +17,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.base import SMS, WHATSAPP, address_for
 from bot.simulator.twilio_api import RedisStore, make_blueprint
-from bot.sms import segment_info
+from core.sms import segment_info
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
 SIM_SMS_NUMBER = "+15550001000"

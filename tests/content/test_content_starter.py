@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from bot.sms import gsm_safe, segment_info
 from content.render import fill_examples, format_helplines, format_menu
 from content.schema import Library, Status
 from content.store import ContentStore
 from content.validate import ENGINE_MESSAGE_IDS, validate
+from core.sms import gsm_safe, segment_info
 
 TRANSLATED = ("es", "fr", "sw")
 

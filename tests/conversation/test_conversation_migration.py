@@ -16,7 +16,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect, text
 
 from bot import migrate
-from bot.db import Base, make_engine
+from core.db import Base, make_engine
 from tests.conftest import throwaway_postgres
 
 

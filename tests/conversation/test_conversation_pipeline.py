@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.models import AuditEvent, ConsentRecord, Contact, Escalation, InboundMessage, OutboxMessage
+from core.tables import AuditEvent, ConsentRecord, Contact, Escalation, InboundMessage, OutboxMessage
 from tests.conftest import drain, inbound_form, post_signed
 
 PHONE = "+254700000555"

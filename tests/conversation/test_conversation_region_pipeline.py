@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.models import AuditEvent, Contact, OutboxMessage
+from core.tables import AuditEvent, Contact, OutboxMessage
 from tests.conftest import drain, inbound_form, make_config, post_signed
 
 KENYA = "+254700000771"  # only the demo region lists KE

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
 from bot import create_app, migrate
-from bot.models import InboundMessage, OutboxMessage
 from bot.services import Services
+from core.tables import InboundMessage, OutboxMessage
 from tests.conftest import drain, inbound_form, make_config, post_signed
 from tests.deploy.deploy_support import ROOT, require_tool, run_script
 

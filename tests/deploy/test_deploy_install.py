@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config
-from bot.crypto import Cipher
+from core.config import Config
+from core.crypto import Cipher
 from tests.deploy.deploy_support import DEPLOY, ROOT, nginx_wrapper, os_release, render_nginx, require_tool, run_script
 
 SUPPORTED = [("debian", "12"), ("debian", "13"), ("ubuntu", "22.04"), ("ubuntu", "24.04")]

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import migrate
-from bot.models import InboundMessage
 from bot.services import Services
+from core.tables import InboundMessage
 from tests.conftest import config_env, inbound_form, make_config, sign
 from tests.deploy.deploy_support import (
     free_port,

@@ -23,8 +23,8 @@ from rq import Worker
 from sqlalchemy import select
 
 from bot import create_app, migrate
-from bot.models import Contact, InboundMessage, OutboxMessage, OutboxStatus
 from bot.services import Services
+from core.tables import Contact, InboundMessage, OutboxMessage, OutboxStatus
 from tests.conftest import config_env, drain, inbound_form, make_config, post_signed, sign
 from tests.deploy.deploy_support import ROOT, free_port, start_gunicorn, stop, wait_until_answers
 

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import create_app
-from bot.models import AuditEvent, Contact, Escalation, OutboxMessage
 from bot.services import Services
+from core.tables import AuditEvent, Contact, Escalation, OutboxMessage
 from tests.conftest import drain, inbound_form, make_config, post_signed
 from workers import runtime
 from workers.language import LANGUAGE_DETECTED

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config
 from bot.dialogue import DialogueService, DialogueSettings, OutputGuard, respond
 from bot.dialogue.generator import Generation
 from bot.dialogue.pipeline import trim_to_sentence
+from core.config import Config
 from translation.errors import UnsupportedLanguagePair
 from translation.manifest import model_version
 

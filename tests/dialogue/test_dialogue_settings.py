@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from bot.config import Config
 from bot.dialogue import DialogueSettings, generation_allowed
+from core.config import Config
 
 
 @pytest.mark.parametrize(("enabled", "languages", "lang", "allowed"), [

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config
-from bot.crypto import new_key
-from bot.exceptions import ConfigError
+from core.config import Config
+from core.crypto import new_key
+from core.exceptions import ConfigError
 
 GOOD_PRODUCTION = {
     "ENV": "production", "SECRET_KEY": "s" * 40, "ENCRYPTION_KEYS": new_key(), "HMAC_KEY": "h" * 40,

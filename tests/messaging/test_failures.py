@@ -7,9 +7,9 @@ import signal
 
 from sqlalchemy import select
 
-from bot.models import Contact, InboundMessage, OutboxMessage, OutboxStatus
 from bot.services import Services
 from bot.simulator.twilio_api import Scripted
+from core.tables import Contact, InboundMessage, OutboxMessage, OutboxStatus
 from tests.conftest import make_config, wait_for
 from workers.sending import body_digest, queue_next_for
 
@@ -137,7 +137,7 @@ def test_messages_arriving_while_redis_is_down_are_answered_when_it_returns(tmp_
 def test_a_message_that_keeps_crashing_is_marked_failed_not_retried_forever(client, services, twilio_standin):
     from datetime import timedelta
 
-    from bot.models import utcnow
+    from core.tables import utcnow
     from tests.conftest import drain, inbound_form, post_signed
     from workers.sweeper import sweep
 

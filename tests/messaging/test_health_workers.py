@@ -21,8 +21,8 @@ from redis import Redis
 from sqlalchemy import select
 
 from bot import create_app, telemetry
-from bot.models import Contact, OutboxMessage, OutboxStatus, utcnow
 from bot.services import Services
+from core.tables import Contact, OutboxMessage, OutboxStatus, utcnow
 from tests.conftest import inbound_form, make_config, post_signed, wait_for
 from translation import synthetic
 from translation.build import TranslationSettings, build_translator

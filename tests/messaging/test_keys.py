@@ -7,8 +7,8 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from bot import create_app
-from bot.crypto import Cipher, new_key
-from bot.models import InboundMessage
+from core.crypto import Cipher, new_key
+from core.tables import InboundMessage
 from tests.conftest import inbound_form, post_signed
 
 

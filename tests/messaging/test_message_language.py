@@ -16,8 +16,8 @@ import yaml
 from sqlalchemy import select
 
 from bot import create_app
-from bot.models import AuditEvent, Contact, OutboxMessage
 from bot.services import Services
+from core.tables import AuditEvent, Contact, OutboxMessage
 from tests.conftest import drain, inbound_form, make_config, post_signed
 from workers import runtime
 from workers.language import LANGUAGE_DETECTED, identify

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.models import AuditEvent, ConsentRecord, Contact, InboundMessage, OutboxMessage
+from core.tables import AuditEvent, ConsentRecord, Contact, InboundMessage, OutboxMessage
 from tests.conftest import drain, inbound_form, post_signed
 
 PHONE = "+254700000123"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.models import InboundMessage, MessageCount, OutboxMessage, utcnow
+from core.tables import InboundMessage, MessageCount, OutboxMessage, utcnow
 from tests.conftest import drain, inbound_form, post_signed
 from workers.retention import purge_expired
 

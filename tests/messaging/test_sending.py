@@ -8,8 +8,8 @@ import pytest
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
-from bot.models import Contact, OutboxMessage, OutboxStatus, utcnow
 from bot.simulator.twilio_api import Scripted
+from core.tables import Contact, OutboxMessage, OutboxStatus, utcnow
 from tests.conftest import OUR_SMS, drain
 from workers.sending import body_digest, queue_next_for
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.models import Contact, OutboxMessage, OutboxStatus
+from core.tables import Contact, OutboxMessage, OutboxStatus
 from tests.conftest import post_signed
 from workers.sending import body_digest
 

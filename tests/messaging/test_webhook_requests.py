@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import InboundMessage
+from core.tables import InboundMessage
 from tests.conftest import AUTH_TOKEN, inbound_form, post_signed, sign
 
 

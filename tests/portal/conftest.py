@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.models import Contact, Escalation, InboundMessage, OutboxMessage
 from bot.portal.accounts import create_user
 from bot.portal.models import User
+from core.tables import Contact, Escalation, InboundMessage, OutboxMessage
 from translation.base import Translation, Translator
 
 PASSWORD = "correct horse battery"

@@ -7,10 +7,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from bot.models import AuditEvent
 from bot.portal.accounts import authenticate, create_user
 from bot.portal.errors import AccountError, LoginRefused
 from bot.portal.models import User
+from core.tables import AuditEvent
 from tests.portal.conftest import PASSWORD, Browser, sqlite_only
 
 

@@ -181,8 +181,8 @@ def test_an_admin_retries_a_refused_reply_from_the_failed_work_page(
 ):
     from sqlalchemy import select
 
-    from bot.models import OutboxMessage, OutboxStatus
     from bot.simulator.twilio_api import Scripted
+    from core.tables import OutboxMessage, OutboxStatus
 
     phone = "+254711000333"
     twilio_standin.store.script(Scripted(400, 21211, "Invalid 'To' Phone Number"))

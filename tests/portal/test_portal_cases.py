@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.models import AuditEvent, Contact, Escalation, OutboxMessage, utcnow
+from core.tables import AuditEvent, Contact, Escalation, OutboxMessage, utcnow
 from tests.conftest import drain
 from tests.portal.conftest import DictionaryTranslator, outbox_for, sqlite_only
 

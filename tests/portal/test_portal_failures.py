@@ -19,7 +19,9 @@ import pytest
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select, update
 
-from bot.models import (
+from bot.portal.failures import describe, scrub
+from bot.simulator.twilio_api import Scripted
+from core.tables import (
     AuditEvent,
     CourseEnrollment,
     InboundMessage,
@@ -28,8 +30,6 @@ from bot.models import (
     OutboxStatus,
     utcnow,
 )
-from bot.portal.failures import describe, scrub
-from bot.simulator.twilio_api import Scripted
 from tests.conftest import ACCOUNT_SID, drain, inbound_form, post_signed
 from tests.portal.conftest import sqlite_only
 from workers.inbound import MAX_ATTEMPTS
@@ -312,7 +312,7 @@ def test_a_retry_without_the_form_token_is_refused(portal_app, sign_in, world):
     [
         (
             'Traceback (most recent call last):\n  File "w.py", line 3, in send\n    raise classify(exc)\n'
-            "bot.exceptions.PermanentSendError: twilio 400 21211\n",
+            "core.exceptions.PermanentSendError: twilio 400 21211\n",
             ("PermanentSendError", "twilio 400 21211"),
         ),
         (

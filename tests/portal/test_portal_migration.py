@@ -9,7 +9,7 @@ from sqlalchemy import MetaData, inspect
 import bot.portal.models  # noqa: F401  (registers the users table)
 import content.db  # noqa: F401  (registers the content tables)
 from bot import migrate
-from bot.db import Base, make_engine
+from core.db import Base, make_engine
 
 PORTAL_TABLES = {"users", "content_items", "content_versions", "content_review_comments"}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.models import Escalation
 from bot.portal import workflow
 from bot.portal.models import User
 from content.db import ContentVersion
+from core.tables import Escalation
 from tests.portal.conftest import sqlite_only
 
 OK, FORBIDDEN = 200, 403

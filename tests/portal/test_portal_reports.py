@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.models import AuditEvent, Escalation, InboundMessage, OutboxMessage, utcnow
 from bot.portal import reports
+from core.tables import AuditEvent, Escalation, InboundMessage, OutboxMessage, utcnow
 from tests.portal.conftest import sqlite_only
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.models import AuditEvent
 from bot.portal import workflow
 from bot.portal.errors import OwnApproval, WorkflowError
 from content.db import ContentVersion, ReviewComment
+from core.tables import AuditEvent
 from tests.portal.conftest import sqlite_only
 from tests.portal.conftest import version_id as version_id_of
 

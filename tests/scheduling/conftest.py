@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.models import AuditEvent, Contact, CourseEnrollment, OutboxMessage, utcnow
 from bot.services import Services
+from core.tables import AuditEvent, Contact, CourseEnrollment, OutboxMessage, utcnow
 from tests.conftest import make_config
 
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.conversation import Engine, Profile, Turn
-from bot.models import Contact, CourseEnrollment
 from content.store import ContentStore
+from core.tables import Contact, CourseEnrollment
 from tests.conftest import drain, inbound_form, post_signed
 from tests.scheduling.conftest import enrollment_of
 from workers.scheduling import tick
@@ -143,7 +143,7 @@ def test_join_pause_resume_and_time_by_text_through_the_pipeline(make_services, 
 
 def test_a_paused_persons_course_waits_and_resumes_where_it_left_off(make_services, twilio_standin, engine):
     from bot import create_app
-    from bot.models import utcnow
+    from core.tables import utcnow
     from tests.scheduling.conftest import set_due
 
     services = make_services(QUIET_HOURS="")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.models import CourseEnrollment, OutboxMessage, OutboxStatus
+from core.tables import CourseEnrollment, OutboxMessage, OutboxStatus
 from tests.conftest import drain
 from tests.scheduling.conftest import add_contact, enrol, request, zone_at_local_hour
 from workers.scheduling import ENROL, TIME, tick

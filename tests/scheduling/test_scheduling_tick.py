@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.models import Contact, CourseEnrollment, OutboxMessage, OutboxStatus, utcnow
+from core.tables import Contact, CourseEnrollment, OutboxMessage, OutboxStatus, utcnow
 from tests.conftest import drain, inbound_form, post_signed
 from tests.scheduling.conftest import enrol, enrollment_of, hours, rows_of, set_due, zone_at_local_hour
 from workers.scheduling import tick

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bot.models import Contact, OutboxStatus, utcnow
 from bot.simulator.twilio_api import Scripted
+from core.tables import Contact, OutboxStatus, utcnow
 from tests.conftest import drain, inbound_form, post_signed
 from tests.scheduling.conftest import enrol, hours, rows_of, set_due, zone_at_local_hour
 from workers.scheduling import tick

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.sms import WHATSAPP_MAX_CHARS, compose, segment_info, utf16_length
+from core.sms import WHATSAPP_MAX_CHARS, compose, segment_info, utf16_length
 
 EMOJI = "\U0001f60a"
 
@@ -129,7 +129,7 @@ def test_sms_compose_keeps_text_order_and_budget(text: str, budget: int) -> None
     parts = compose(text, "sms", segment_budget=budget)
     assert all(segment_info(p).segments <= budget for p in parts)
     assert all(p == p.strip() and p for p in parts)
-    from bot.sms import gsm_safe
+    from core.sms import gsm_safe
 
     assert _visible("".join(parts)) == _visible(gsm_safe(text))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sms import SegmentInfo, gsm_safe, is_gsm7, non_gsm7_chars, segment_info
+from core.sms import SegmentInfo, gsm_safe, is_gsm7, non_gsm7_chars, segment_info
 
 EMOJI = "\U0001f60a"  # outside the BMP: a surrogate pair in UTF-16
 

@@ -12,9 +12,8 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Date,
-    UniqueConstraint,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -22,10 +21,11 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.db import Base
+from core.db import Base
 
 
 def utcnow() -> datetime:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlparse
 
-from bot.exceptions import ConfigError
+from core.exceptions import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from bot.exceptions import ConfigError, DecryptionError
+from core.exceptions import ConfigError, DecryptionError
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
