@@ -33,7 +33,7 @@ from babel import Locale, UnknownLocaleError
 from bot.conversation import crisis, region, screening
 from bot.conversation.locales import fallback_chain
 from bot.conversation.types import (
-    CONSENT, DELETE_CONFIRM, LANGUAGE, MENU, MODULE, NEW, REGION, RISK_CONCERN, SAFETY_PLAN, SCREENING,
+    CONSENT, DELETE_CONFIRM, LANGUAGE, MENU, MODULE, NEW, RATING, REGION, RISK_CONCERN, SAFETY_PLAN, SCREENING,
     Content, Dialogue, IntentMatcher, Outcome, Profile, Reply, Turn,
 )
 from bot.timezones import InvalidTimeOfDay, QuietHours, format_clock, parse_time_request
@@ -43,6 +43,10 @@ GLOBAL_ACTIONS = ("stop", "help", "bot", "data", "language", "region", "delete")
 SCREENINGS_ON_MENU = ("phq9", "gad7")
 COURSES_ON_MENU = ("doing_what_matters", "weekly_checkin")
 SCHEDULE_ACTIONS = ("pause", "resume")
+# Field feedback: after a module, one number on this scale (asked once per person and module).
+RATING_ITEM, RATING_THANKS = "feedback.rate", "feedback.thanks"
+RATING_SCALE = range(1, 6)
+MODULE_RATED = "module_rated"
 
 
 def native_name(code: str) -> str:
@@ -249,6 +253,8 @@ class Engine:
             return screening.answer(self, out, turn.text, locale, channel)
         if flow == MODULE:
             return self._module(out, reply_action, turn.text, locale, channel, turn.text_lang)
+        if flow == RATING:
+            return self._rating(out, turn.text, locale, channel, turn.text_lang)
         return self._menu_choice(out, turn.text, locale, channel, turn.text_lang)
 
     # -- flows -------------------------------------------------------------------
@@ -325,7 +331,7 @@ class Engine:
         if kind == "course":
             return self._enrol(out, target, locale, channel)
         out.state.update(flow=MODULE, module=target, step=0)
-        out.events.append(f"module_started:{target}")
+        out.audit.append((f"module_started:{target}", {"locale": locale}))
         self.say(out, self.content.module(target).steps[0], locale, channel)
         return out
 
@@ -382,12 +388,52 @@ class Engine:
             return self._menu_choice(out, text, locale, channel, text_lang)
         step = current + 1
         if step >= len(module.steps):
-            out.events.append(f"module_completed:{module.id}")
-            self.main_menu(out, locale, channel)
+            out.audit.append((f"module_completed:{module.id}", {"locale": locale}))
+            if not self._ask_rating(out, module.id, locale, channel):
+                self.main_menu(out, locale, channel)
             return out
         out.state["step"] = step
         self.say(out, module.steps[step], locale, channel)
         return out
+
+    def _ask_rating(self, out: Outcome, module_id: str, locale: str, channel: str) -> bool:
+        """Ask for a one-number rating of a finished module, once per person and module.
+
+        Only when the question is approved in the person's own locale: a rating is never
+        worth a message in a language they did not choose.
+        """
+        from content.store import ContentMissing
+
+        asked = list(out.state.get("rated", []))
+        if module_id in asked:
+            return False
+        try:
+            rendered = self.content.render(RATING_ITEM, locale, channel)
+        except ContentMissing:
+            return False
+        if rendered.locale != locale:
+            return False
+        out.replies.append(Reply(RATING_ITEM, rendered.text, rendered.ref, rendered.locale))
+        out.state.pop("step", None)
+        out.state.update(flow=RATING, module=module_id, rated=[*asked, module_id])
+        return True
+
+    def _rating(self, out: Outcome, text: str, locale: str, channel: str, text_lang: str | None = None) -> Outcome:
+        """A bare digit on the scale is recorded (the number only); anything else is an ordinary message."""
+        from content.store import ContentMissing
+
+        module_id = out.state.pop("module", None)
+        out.state["flow"] = MENU
+        answer = fold(text)
+        if module_id and len(answer) == 1 and answer.isdecimal() and int(answer) in RATING_SCALE:
+            out.audit.append((MODULE_RATED, {"module": module_id, "locale": locale, "rating": int(answer)}))
+            try:
+                self.say(out, RATING_THANKS, locale, channel)
+            except ContentMissing:
+                pass  # the menu alone still answers the person
+            self.main_menu(out, locale, channel)
+            return out
+        return self._menu_choice(out, text, locale, channel, text_lang)
 
     def _free_text(self, out: Outcome, text: str, locale: str, channel: str,
                    text_lang: str | None = None) -> Outcome:

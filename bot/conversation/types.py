@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 NEW, LANGUAGE, CONSENT, MENU, MODULE = "new", "language", "consent", "menu", "module"
 DELETE_CONFIRM, SCREENING, SAFETY_PLAN = "delete", "screening", "safety_plan"
 REGION = "region"
+RATING = "rating"  # the one-number rating asked once at the end of a module
 
 # Risk levels as the safety gate orders them (bot.safety.levels.Level).
 RISK_NONE, RISK_CONCERN, RISK_HIGH, RISK_IMMINENT = 0, 1, 2, 3

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.portal.feedback import ModuleFeedback, module_feedback
 from core.tables import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage
 
 MODULE_COMPLETED = "module_completed:"
@@ -45,6 +46,7 @@ class Report:
     modules: list[tuple[str, int]] = field(default_factory=list)
     screenings: dict[str, dict[str, int]] = field(default_factory=dict)
     escalations: dict[str, int] = field(default_factory=dict)
+    feedback: list[ModuleFeedback] = field(default_factory=list)  # per module and locale
 
     @property
     def busiest(self) -> int:
@@ -114,6 +116,7 @@ def build(session: Session, days: int = 30, today: date | None = None) -> Report
             .group_by(Escalation.severity)
         ).all()
     )
+    report.feedback = module_feedback(session, since)
     return report
 
 
@@ -136,6 +139,15 @@ def to_csv(report: Report) -> str:
             writer.writerow(["screenings", instrument, band, n])
     for severity, n in sorted(report.escalations.items()):
         writer.writerow(["escalations_opened", severity, "", n])
+    for f in report.feedback:
+        writer.writerow(["module_started", f.module, f.locale, f.started])
+        writer.writerow(["module_finished", f.module, f.locale, f.finished])
+        writer.writerow(["module_dropped_off", f.module, f.locale, f.dropped])
+        writer.writerow(["module_still_going", f.module, f.locale, f.going])
+        for rating, n in sorted(f.ratings.items()):
+            writer.writerow([f"module_rated_{rating}", f.module, f.locale, n])
+        if f.average is not None:
+            writer.writerow(["module_rating_average", f.module, f.locale, f.average])
     return out.getvalue()
 
 

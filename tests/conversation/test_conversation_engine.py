@@ -7,6 +7,7 @@ with the safety gate before the engine runs.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,10 @@ def run(engine: Engine, messages: list[str], profile: Profile = Profile(), state
     ({"flow": "menu"}, READY, "99", ["fallback.not_understood"], "menu"),
     ({"flow": "module", "module": "sleep", "step": 0}, READY, "NEXT", ["module.sleep.2"], "module"),
     ({"flow": "module", "module": "sleep", "step": 1}, READY, "back", ["module.sleep.1"], "module"),
-    ({"flow": "module", "module": "sleep", "step": 3}, READY, "next", ["menu.main"], "menu"),
+    ({"flow": "module", "module": "sleep", "step": 3}, READY, "next", ["feedback.rate"], "rating"),
+    ({"flow": "module", "module": "sleep", "step": 3, "rated": ["sleep"]}, READY, "next", ["menu.main"], "menu"),
+    ({"flow": "rating", "module": "sleep"}, READY, "4", ["feedback.thanks", "menu.main"], "menu"),
+    ({"flow": "rating", "module": "sleep"}, READY, "MENU", ["menu.main"], "menu"),
     ({"flow": "module", "module": "sleep", "step": 1}, READY, "MENU", ["menu.main"], "menu"),
     ({"flow": "menu"}, READY, "HELP", ["keywords.help"], "menu"),
     ({"flow": "menu"}, READY, "bot", ["keywords.bot"], "menu"),
@@ -87,7 +91,45 @@ def test_every_module_on_the_menu_can_be_walked_to_the_end(engine, content):
                                 READY, {"flow": "menu"})
         assert refs(outcome) == [module.steps[-1]]
         outcome = engine.step(state, Turn("next", "sms"), READY)
-        assert f"module_completed:{module.id}" in outcome.events
+        assert (f"module_completed:{module.id}", {"locale": "en"}) in outcome.audit
+        assert refs(outcome) == ["feedback.rate"]
+
+
+def _finished(module: str = "sleep") -> dict:
+    return {"flow": "rating", "module": module, "rated": [module]}
+
+
+@pytest.mark.parametrize("answer, rating", [("5", 5), (" 1. ", 1), ("\u0663", 3), ("\u0968", 2)])
+def test_a_bare_digit_after_a_module_is_recorded_as_its_rating_and_nothing_else(engine, answer, rating):
+    outcome = engine.step(_finished(), Turn(answer, "sms"), READY)
+    assert ("module_rated", {"module": "sleep", "locale": "en", "rating": rating}) in outcome.audit
+    assert refs(outcome) == ["feedback.thanks", "menu.main"] and outcome.state["flow"] == "menu"
+
+
+@pytest.mark.parametrize("answer", ["0", "6", "45", "5 it was good", "great", "3/5"])
+def test_anything_but_a_digit_on_the_scale_records_no_rating_and_is_handled_as_usual(engine, answer):
+    outcome = engine.step(_finished(), Turn(answer, "sms"), READY)
+    assert not [a for a, _ in outcome.audit if a == "module_rated"]
+    assert "feedback.thanks" not in refs(outcome) and outcome.state["flow"] != "rating"
+    assert all(answer not in str(detail) for _, detail in outcome.audit)
+
+
+def test_the_rating_is_asked_once_per_module_and_only_in_the_persons_own_locale(engine, content):
+    steps = len(content.module("sleep").steps)
+    walk = ["2"] + ["next"] * steps
+    outcome, state, _ = run(engine, walk, READY, {"flow": "menu"})
+    assert refs(outcome) == ["feedback.rate"] and outcome.replies[0].locale == "en"
+    outcome, state, _ = run(engine, ["great, thanks"] + walk, READY, state)
+    assert refs(outcome) == ["menu.main"]  # finished again: not asked twice
+    library = content.library
+    english_only = tuple(
+        replace(m, texts=tuple(t for t in m.texts if t.locale == "en")) if m.id == "feedback.rate" else m
+        for m in library.messages
+    )
+    without = Engine(ContentStore(replace(library, messages=english_only)))
+    swahili = Profile(locale="sw", consented=True)
+    outcome, _, _ = run(without, walk, swahili, {"flow": "menu"})
+    assert "feedback.rate" not in refs(outcome) and outcome.state["flow"] == "menu"
 
 
 def test_stop_then_silence_then_start(engine):
