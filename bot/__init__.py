@@ -24,6 +24,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from bot.simulator import views as simulator
 
     config = config or Config.from_env(**overrides)
+    config.validate()  # a config built in code gets the same checks as one from the environment
     logs.configure(config.LOG_LEVEL)
     app = Flask(__name__, instance_path=config.INSTANCE_DIR, instance_relative_config=False)
     app.config.update(config.as_flask())

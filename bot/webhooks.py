@@ -51,6 +51,11 @@ def read_signed_form() -> dict[str, str]:
     for key, value in pairs:
         form.setdefault(key, value)
     config = current_app.config
+    if not config["TWILIO_AUTH_TOKEN"]:
+        # An empty key would make every forged signature "valid": refuse until it is set.
+        log.error("webhook.no_auth_token: TWILIO_AUTH_TOKEN is empty; refusing every webhook until it is set",
+                  extra={"path": request.path})
+        abort(_error(503, "webhook not configured (TWILIO_AUTH_TOKEN is empty)"))
     signature = request.headers.get("X-Twilio-Signature", "")
     url = config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?")
     if not signature or not RequestValidator(config["TWILIO_AUTH_TOKEN"]).validate(url, form, signature):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields, replace
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlparse
@@ -44,6 +45,17 @@ def _float(name: str, raw: str) -> float:
         return float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for a URL on this machine only (localhost, 127.0.0.0/8, ::1)."""
+    host = (urlparse(url).hostname or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _list(_name: str, raw: str) -> tuple[str, ...]:
@@ -151,6 +163,11 @@ class Config:
         return self.ENV == "production"
 
     @property
+    def fully_local(self) -> bool:
+        """Both the public URL and the Twilio API are this machine: the laptop demo."""
+        return is_loopback_url(self.PUBLIC_BASE_URL) and is_loopback_url(self.TWILIO_API_BASE)
+
+    @property
     def database_url(self) -> str:
         return self.DATABASE_URL or f"sqlite:///{Path(self.INSTANCE_DIR) / 'tumaini.db'}"
 
@@ -204,8 +221,26 @@ class Config:
         except ValueError:
             raise ConfigError("SEND_BACKOFF_S must be whole seconds, e.g. 2,10,30") from None
         self._validate_scheduling()
+        self._validate_exposure()
         if self.production:
             self._validate_production()
+
+    def _validate_exposure(self) -> None:
+        """The public development secrets and the simulator only where nobody else can reach them."""
+        if not is_loopback_url(self.PUBLIC_BASE_URL):
+            dev = [name for name, bad in (("SECRET_KEY", self.SECRET_KEY in {"", DEV_SECRET_KEY}),
+                                          ("HMAC_KEY", self.HMAC_KEY in {"", DEV_HMAC_KEY}),
+                                          ("ENCRYPTION_KEYS", DEV_ENCRYPTION_KEY in self.ENCRYPTION_KEYS)) if bad]
+            if dev:
+                raise ConfigError(f"{', '.join(dev)} must be set to your own random values: the development "
+                                  f"values are public and PUBLIC_BASE_URL ({self.PUBLIC_BASE_URL}) is not loopback")
+        if self.SIMULATOR_ENABLED:
+            if self.production:
+                raise ConfigError("SIMULATOR_ENABLED must be off in production: the simulator signs "
+                                  "messages with the real TWILIO_AUTH_TOKEN")
+            if not is_loopback_url(self.TWILIO_API_BASE):
+                raise ConfigError("SIMULATOR_ENABLED needs a loopback TWILIO_API_BASE (the local stand-in): "
+                                  "with the real Twilio it could text any number")
 
     def _validate_scheduling(self) -> None:
         from bot.timezones import InvalidTimeOfDay, QuietHours, UnknownZone, zone

@@ -238,8 +238,11 @@ step_env() {
     if [ "$LOCAL_SERVICES" = 1 ]; then
       db_password="$(random_token)"
       set_env_value "$tmp" DATABASE_URL "postgresql://tumaini:$db_password@127.0.0.1:5432/tumaini"
-      set_env_value "$tmp" REDIS_URL "redis://127.0.0.1:6379/0"
+      # Redis runs jobs: without a password any local process could queue one.
+      set_env_value "$tmp" REDIS_URL "redis://:$(random_token)@127.0.0.1:6379/0"
     fi
+    # nginx is the one proxy in front: client addresses (login throttling, logs) come from it.
+    if [ "$WEB" = 1 ]; then set_env_value "$tmp" PROXY_HOPS 1; fi
     set_env_value "$tmp" INSTANCE_DIR "$STATE_DIR"
     set_env_value "$tmp" MODELS_DIR "$STATE_DIR/models"
     mv "$tmp" "$file"
@@ -248,6 +251,13 @@ step_env() {
     chown "root:$SERVICE_USER" "$file"
     chmod 640 "$file"
   fi
+  if [ "$WEB" = 1 ] && [ -z "$(env_value "$file" PROXY_HOPS)" ]; then
+    say "warning: $ENV_FILE has no PROXY_HOPS: behind nginx set PROXY_HOPS=1, or every client looks like 127.0.0.1"
+  fi
+  case "$(env_value "$file" REDIS_URL)" in
+    redis://127.0.0.1:*|redis://localhost:*)
+      say "warning: REDIS_URL in $ENV_FILE has no password: set one (redis://:PASSWORD@127.0.0.1:6379/0) and rerun" ;;
+  esac
   local passfile
   passfile="$(at "$BACKUP_PASSPHRASE_FILE")"
   if [ ! -e "$passfile" ]; then
@@ -258,12 +268,18 @@ step_env() {
 
 step_redis() {
   [ "$LOCAL_SERVICES" = 1 ] || return 0
-  local conf main
+  local conf main url REDIS_PASSWORD
   conf="$(at /etc/redis/tumaini.conf)"
   main="$(at /etc/redis/redis.conf)"
   mkdir -p "$(dirname "$conf")"
+  # The password is the one in REDIS_URL (redis://:PASSWORD@host:port/db).
+  url="$(env_value "$(at "$ENV_FILE")" REDIS_URL)"
+  REDIS_PASSWORD=""
+  case "$url" in redis://:*@*) REDIS_PASSWORD="${url#redis://:}"; REDIS_PASSWORD="${REDIS_PASSWORD%%@*}" ;; esac
+  [ -n "$REDIS_PASSWORD" ] || die "REDIS_URL in $ENV_FILE must carry a password: redis://:PASSWORD@127.0.0.1:6379/0"
   RENDER_CHANGED=0
-  render "$SOURCE_DIR/deploy/redis/tumaini.conf" "$conf" REDIS_MAXMEMORY REDIS_BIND
+  render "$SOURCE_DIR/deploy/redis/tumaini.conf" "$conf" REDIS_MAXMEMORY REDIS_BIND REDIS_PASSWORD
+  chmod 600 "$conf"  # it holds the password: readable by redis (chown below) and root only
   if [ -f "$main" ] && ! grep -qx 'include /etc/redis/tumaini.conf' "$main"; then
     say "including /etc/redis/tumaini.conf from redis.conf (append-only persistence, no eviction)"
     printf '\n# Tumaini (deploy/install.sh)\ninclude /etc/redis/tumaini.conf\n' >>"$main"

@@ -8,6 +8,7 @@ Twilio is a local HTTP server that the real ``twilio`` client talks to.
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -37,6 +38,12 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_BASE_URL = "https://tumaini.example.org"
+# The tests' own secrets: the development ones are refused whenever PUBLIC_BASE_URL is not loopback.
+TEST_SECRETS = {
+    "SECRET_KEY": "test-secret-key-only-for-the-test-suite-0123",
+    "HMAC_KEY": "test-hmac-key-only-for-the-test-suite-456789",
+    "ENCRYPTION_KEYS": (base64.b64encode(b"tumaini-test-only-encryption-k32").decode(),),
+}
 OUR_SMS = "+15550009999"
 
 
@@ -143,6 +150,7 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
         SAFETY_EMBEDDINGS=False,  # lexicons and rules; tests that need embeddings turn them on
         INTENT_MATCHING=False,
         ERASURE_DELAY_S=0,
+        **TEST_SECRETS,
     )
     values.update(overrides)
     return Config.from_env({}, **values)

@@ -21,13 +21,26 @@ from bot.portal.models import User, utcnow
 from bot.portal.roles import ROLES
 
 MIN_PASSWORD_LENGTH = 10
-# werkzeug's default (scrypt, n=2**15). PORTAL_PASSWORD_HASH may name a cheaper method for tests.
-DEFAULT_HASH_METHOD = "scrypt"
+# scrypt at OWASP's current parameters (N=2**17, r=8, p=1: 128 MiB, about half a second).
+# PORTAL_PASSWORD_HASH may name a cheaper method for tests.
+DEFAULT_HASH_METHOD = "scrypt:131072:8:1"
+
+
+def _method() -> str:
+    method = current_app.config.get("PORTAL_PASSWORD_HASH", DEFAULT_HASH_METHOD) if has_app_context() else None
+    return method or DEFAULT_HASH_METHOD
 
 
 def _hash(password: str) -> str:
-    method = current_app.config.get("PORTAL_PASSWORD_HASH", DEFAULT_HASH_METHOD) if has_app_context() else None
-    return generate_password_hash(password, method=method or DEFAULT_HASH_METHOD)
+    return generate_password_hash(password, method=_method())
+
+
+def rehash_if_outdated(user: User, password: str) -> bool:
+    """After a correct password: store it again under the current method if it was hashed under an older one."""
+    if user.password_hash.split("$", 1)[0] == _method():
+        return False
+    user.password_hash = _hash(password)
+    return True
 
 
 @lru_cache(maxsize=1)

@@ -89,3 +89,14 @@ def deactivate(email: str) -> None:
     with _database().session() as session:
         accounts.deactivate(_find(session, email))
     click.echo(f"deactivated {email}")
+
+
+@users_cli.command("reset-2fa")
+@click.option("--email", required=True)
+def reset_two_factor(email: str) -> None:
+    """Forget a lost authenticator: the person enrols a new one at their next sign-in."""
+    from bot.portal import twofactor
+
+    with _database().session() as session:
+        twofactor.reset(_find(session, email))
+    click.echo(f"two-factor reset for {email}; they are signed out and enrol again at the next sign-in")

@@ -4,7 +4,10 @@ The page signs each message exactly as Twilio would and posts it to
 ``/twilio/messages`` itself, so a simulated message takes the real pipeline:
 signature check, storage, queue, worker, outbox, and the real ``twilio`` client,
 which in the demo talks to the stand-in API mounted below. Demo and staff only:
-it is off unless SIMULATOR_ENABLED is set.
+it is off unless SIMULATOR_ENABLED is set, the configuration refuses it in
+production and with any TWILIO_API_BASE but a loopback stand-in, and it asks for
+a staff sign-in (and the portal's CSRF token) unless the whole deployment is on
+this machine, as in the demo.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
 from twilio.request_validator import RequestValidator
 
 from bot.channels.base import SMS, WHATSAPP, address_for
@@ -34,9 +37,31 @@ def _our_address(channel: str) -> str:
     return config["TWILIO_SMS_FROM"] or SIM_SMS_NUMBER
 
 
+@bp.before_request
+def staff_only() -> Any:
+    """Outside a fully local demo, only a signed-in staff member may use the simulator."""
+    config = current_app.config["TUMAINI_CONFIG"]
+    if config.fully_local:
+        return None
+    from bot.portal import security
+
+    if security.signed_in_user() is None:
+        if request.method == "GET" and request.endpoint == "simulator.page":
+            return redirect(url_for("portal.auth.login", next="/portal/"))
+        return jsonify(error="sign in to the portal first"), 401
+    if request.method not in security.SAFE_METHODS:
+        expected = session.get(security.CSRF_FIELD, "")
+        sent = request.headers.get(security.CSRF_HEADER, "")
+        if not expected or not secrets.compare_digest(str(sent), str(expected)):
+            return jsonify(error="missing CSRF token"), 403
+    return None
+
+
 @bp.get("/")
 def page() -> str:
-    return render_template("simulator.html")
+    from bot.portal import security
+
+    return render_template("simulator.html", csrf_token=security.csrf_token())
 
 
 @bp.post("/sign")

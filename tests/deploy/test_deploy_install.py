@@ -89,6 +89,10 @@ def test_env_file_gets_strong_distinct_secrets_the_service_accepts(tmp_path):
     assert len(first["SECRET_KEY"]) >= 64 and len(first["HMAC_KEY"]) >= 64
     assert len(base64.b64decode(first["ENCRYPTION_KEYS"], validate=True)) == 32
     assert first["PUBLIC_BASE_URL"] == "https://sms.example.org"
+    # nginx is the one proxy in front, so client addresses (login throttling) are the real ones.
+    assert first["PROXY_HOPS"] == "1"
+    # Redis asks for a password, generated per install, and REDIS_URL carries it.
+    assert first["REDIS_URL"].startswith("redis://:") and first["REDIS_URL"] != second["REDIS_URL"]
     # The production checks pass once the operator adds the Twilio account.
     settings = {k: v for k, v in first.items() if v}
     config = Config.from_env(settings, TWILIO_AUTH_TOKEN="x" * 32, TWILIO_SMS_FROM="+15550001000")
@@ -107,6 +111,16 @@ def test_an_existing_env_file_is_never_overwritten(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "left as it is" in result.stdout
     assert env_path.read_text() == "SECRET_KEY=the-operators-own\nTWILIO_AUTH_TOKEN=set-by-hand\n"
+
+
+def test_redis_is_configured_with_the_password_in_redis_url(tmp_path):
+    root = tmp_path / "root"
+    assert _install(tmp_path, root, "--only", "env,redis").returncode == 0
+    url = _env(root / "etc" / "tumaini" / "env")["REDIS_URL"]
+    password = url.removeprefix("redis://:").split("@", 1)[0]
+    conf = root / "etc" / "redis" / "tumaini.conf"
+    assert len(password) >= 32 and f"requirepass {password}\n" in conf.read_text()
+    assert conf.stat().st_mode & 0o077 == 0
 
 
 def test_rendering_twice_changes_nothing(tmp_path):
