@@ -125,7 +125,8 @@ class Stack:
                    TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=TOKEN, TWILIO_SMS_FROM=OUR_NUMBER,
                    TWILIO_API_BASE=f"http://127.0.0.1:{self.standin.server_port}",
                    PUBLIC_BASE_URL="https://bench.tumaini.example", ENCRYPTION_KEYS=",".join(self.keys),
-                   HMAC_KEY=self.hmac_key, INSTANCE_DIR=str(self.workdir), LOG_LEVEL="WARNING",
+                   HMAC_KEY=self.hmac_key, SECRET_KEY=self.hmac_key + "-secret",
+                   INSTANCE_DIR=str(self.workdir), LOG_LEVEL="WARNING",
                    SAFETY_EMBEDDINGS="false", DIALOGUE_ENABLED="false", PYTHONPATH=str(ROOT))
         env.update({k: str(v) for k, v in self.settings.items()})
         return env

@@ -97,6 +97,7 @@ class Stack:
         env.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, TWILIO_ACCOUNT_SID=ACCOUNT_SID,
                    TWILIO_AUTH_TOKEN=TOKEN, TWILIO_API_BASE=f"http://127.0.0.1:{self.standin_port}",
                    TWILIO_SMS_FROM=OUR_NUMBER, PUBLIC_BASE_URL=PUBLIC, ENCRYPTION_KEYS=self._key(new_key),
+                   SECRET_KEY="bench-e2e-secret-key-not-the-development-one", HMAC_KEY=self._key(new_key),
                    INSTANCE_DIR=str(self.workdir / "instance"), LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
         if self.models_dir:
             env["MODELS_DIR"] = self.models_dir

@@ -136,7 +136,8 @@ def main() -> int:
     with postgres_database() as database_url:
         port = free_port()
         env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=args.redis_url, TWILIO_AUTH_TOKEN=TOKEN,
-                   PUBLIC_BASE_URL=PUBLIC, ENCRYPTION_KEYS=new_key(), LOG_LEVEL="WARNING")
+                   PUBLIC_BASE_URL=PUBLIC, ENCRYPTION_KEYS=new_key(), LOG_LEVEL="WARNING",
+                   SECRET_KEY=new_key(), HMAC_KEY=new_key())
         web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                                 "--workers", str(args.web_workers), "--threads", str(args.threads),
                                 "--worker-class", "gthread", "--log-level", "warning", "bot:create_app()"],
