@@ -3,9 +3,14 @@
 Run from the repository root:
 
     .venv/bin/python -m bench.safety [--csv content/redteam/crisis_redteam.csv] [--no-embeddings]
+    .venv/bin/python -m bench.safety --long-only     # just the long-message table
 
-It prints (1) the time one assess() takes, lexicon-only and with embeddings,
-(2) recall and precision per language for both, and (3) the calibration sweep
+It prints (0) the time assess() takes on long messages (1-16 KB) made of
+repeated crisis words, negations, idioms and person words, lexicon only, with
+the ratio to the 1 KB time: matching is linear, so 16 KB should take about 16
+times as long as 1 KB and well under 50 ms; (1) the time one assess() takes,
+lexicon-only and with embeddings, (2) recall and precision per language for
+both, and (3) the calibration sweep
 for the similarity layer: for each threshold, how many crisis rows the layer
 adds and how many false alarms it raises on rows the lexicon leaves below
 HIGH. The default threshold is the lowest one with no false alarm, plus 0.01.
@@ -34,6 +39,43 @@ def _time_per_call(gate: SafetyGate, cases: list[Case], rounds: int) -> tuple[fl
             samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
     return statistics.mean(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+LONG_SEEDS = {
+    "suicide words": "kill myself want to die end it all suicide pills tonight ",
+    "negated": "I would never kill myself, I used to want to die years ago ",
+    "idioms": "this traffic is killing me, dying to see you, I'm fine now ",
+    "third person": "my sister texted me she wants to end it, he is beating me right now ",
+    "swahili+hinglish": "nataka kujiua leo usiku, mai marna chahta hoon, nimemeza vidonge vyote ",
+    "one long word": "k" * 97 + " ",
+    "mixed scripts": "أريد أن أنتحر ራሴን ማጥፋት እፈልጋለሁ मैं मरना चाहता हूँ ",
+}
+SIZES_KB = (1, 2, 4, 8, 16)
+
+
+def _long_messages(gate: SafetyGate, rounds: int) -> None:
+    """Time on long messages: linear in length, and well under 50 ms at 16 KB.
+
+    The figure is the CPU time of the best of ``rounds`` runs (process time,
+    so other programs on a shared machine do not inflate it); the wall-clock
+    time of the largest size is shown as well.
+    """
+    print(f"long messages, lexicon only: CPU ms, best of {rounds} runs (ratio to 1 KB)")
+    print(f"  {'message':<18} " + " ".join(f"{f'{kb} KB':>14}" for kb in SIZES_KB) + f" {'16 KB wall':>11}")
+    for name, seed in LONG_SEEDS.items():
+        cells, base, wall = [], None, float("inf")
+        for kb in SIZES_KB:
+            text = (seed * (kb * 1024 // len(seed.encode()) + 1)).encode()[: kb * 1024].decode(errors="ignore")
+            best = float("inf")
+            for _ in range(rounds):
+                cpu, start = time.process_time(), time.perf_counter()
+                gate.assess(text, "en")
+                best = min(best, (time.process_time() - cpu) * 1000)
+                if kb == SIZES_KB[-1]:
+                    wall = min(wall, (time.perf_counter() - start) * 1000)
+            base = base or max(best, 1e-3)
+            cells.append(f"{best:>7.1f} ({best / base:>4.1f}x)")
+        print(f"  {name:<18} " + " ".join(f"{c:>14}" for c in cells) + f" {wall:>11.1f}")
 
 
 def _report(title: str, gate: SafetyGate, cases: list[Case]) -> None:
@@ -71,10 +113,18 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--no-embeddings", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--long-only", action="store_true", help="only the long-message timings")
     args = parser.parse_args()
-    cases = read_cases(args.csv)
 
+    start = time.perf_counter()
     lexical = SafetyGate.from_directory(embeddings=False)
+    print(
+        f"lexicons loaded and compiled: {time.perf_counter() - start:.2f} s, {lexical.matcher.automaton.size} trie nodes"
+    )
+    _long_messages(lexical, max(args.rounds, 5))
+    if args.long_only:
+        return
+    cases = read_cases(args.csv)
     mean, p95 = _time_per_call(lexical, cases, args.rounds)
     print(f"lexicon-only assess(): mean {mean:.2f} ms, p95 {p95:.2f} ms over {len(cases) * args.rounds} calls")
     _report("lexicon only", lexical, cases)

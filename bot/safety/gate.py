@@ -20,9 +20,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.safety.levels import Assessment, Level, choose_category
+from bot.safety.levels import DISTRESS, Assessment, Level, choose_category
 from bot.safety.lexicon import Lexicon, load_lexicons
-from bot.safety.matcher import find_hits
+from bot.safety.matcher import Matcher
 from bot.safety.normalize import variants
 from bot.safety.rules import Verdict, combine
 from bot.safety.similarity import (
@@ -52,6 +52,8 @@ class SafetyGate:
             lexicons = lexicons.values()
         self.lexicons: dict[str, Lexicon] = {lx.locale: lx for lx in lexicons}
         self.similarity = similarity
+        self.matcher = Matcher(self.lexicons.values())
+        self._english = Matcher([self.lexicons[ENGLISH]]) if ENGLISH in self.lexicons else None
 
     @classmethod
     def from_directory(
@@ -98,10 +100,10 @@ class SafetyGate:
         first = base_language(lang)
         return sorted(self.lexicons.values(), key=lambda lx: (lx.locale != first, lx.locale))
 
-    def _read(self, text: str, lexicons: list[Lexicon], primary: str | None) -> Verdict:
+    def _read(self, text: str, matcher: Matcher, primary: str | None) -> Verdict:
         verdicts = []
         for form in variants(text):
-            hits, idioms = find_hits(form, lexicons, primary)
+            hits, idioms = matcher.find(form, primary)
             verdict = combine(hits)
             if idioms:
                 masks = frozenset(f"mask:{idiom.id}" for idiom in idioms)
@@ -111,9 +113,9 @@ class SafetyGate:
 
     def lexical(self, text: str, lang: str | None, translated_en: str | None = None) -> Verdict:
         """Lexicons and rules only: the part of the decision that never waits for a model."""
-        verdict = self._read(text or "", self._ordered(lang), base_language(lang))
-        if translated_en and ENGLISH in self.lexicons:
-            verdict = _merge([verdict, self._read(translated_en, [self.lexicons[ENGLISH]], ENGLISH)])
+        verdict = self._read(text or "", self.matcher, base_language(lang))
+        if translated_en and self._english is not None:
+            verdict = _merge([verdict, self._read(translated_en, self._english, ENGLISH)])
         return verdict
 
     def assess(self, text: str, lang: str | None, translated_en: str | None = None) -> Assessment:
@@ -134,9 +136,18 @@ class SafetyGate:
             categories=tuple(sorted(categories)),
             rules=tuple(sorted(rules)),
             lang_checked=tuple(lx.locale for lx in self._ordered(lang)),
-            category=choose_category(by_category, in_progress) if level > Level.NONE else None,
+            category=_pathway(level, by_category, in_progress),
             in_progress=bool(in_progress),
         )
+
+
+def _pathway(level: Level, by_category: dict[str, Level], in_progress: frozenset[str]) -> str | None:
+    """The one category the reply follows; a negated or past crisis still reads as distress."""
+    if level == Level.NONE:
+        return None
+    if level == Level.CONCERN:
+        return DISTRESS
+    return choose_category(by_category, in_progress)
 
 
 def _merge(verdicts: list[Verdict]) -> Verdict:

@@ -23,7 +23,7 @@ import yaml
 from bot.safety.exceptions import LexiconError
 from bot.safety.levels import CATEGORIES, SIGNALS, Level
 from bot.safety.normalize import normalise
-from bot.safety.patterns import compile_patterns
+from bot.safety.patterns import Sequence_, expand_patterns
 
 FILENAME = "crisis_lexicon.yaml"
 STATUSES = ("draft", "in_review", "approved", "retired")
@@ -44,7 +44,7 @@ class Entry:
 
     id: str
     locale: str
-    regex: re.Pattern[str]
+    sequences: tuple[Sequence_, ...]
     level: Level
     category: str | None
     signal: str | None
@@ -63,11 +63,26 @@ class Negation:
     "not okay") and switch the cue inside them off.
     """
 
-    before: tuple[re.Pattern[str], ...] = ()
-    after: tuple[re.Pattern[str], ...] = ()
-    pseudo: tuple[re.Pattern[str], ...] = ()
+    before: tuple[Sequence_, ...] = ()
+    after: tuple[Sequence_, ...] = ()
+    pseudo: tuple[Sequence_, ...] = ()
     fillers: frozenset[str] = frozenset()
     window: int = 3
+
+
+@dataclass(frozen=True)
+class Persons:
+    """Who a message is about: words that name the speaker or someone else.
+
+    A suicide, self-harm or command-hallucination hit is about someone else
+    (category ``third_party``) when the nearest person word before it, within
+    ``window`` words, names someone else ("my sister ... she wants to end
+    it"), and no first-person word stands inside the hit ("kill myself").
+    """
+
+    first: tuple[Sequence_, ...] = ()
+    third: tuple[Sequence_, ...] = ()
+    window: int = 6
 
 
 @dataclass(frozen=True)
@@ -89,6 +104,7 @@ class Lexicon:
     entries: tuple[Entry, ...]
     benign: tuple[Entry, ...] = ()
     negation: Negation = field(default_factory=Negation)
+    persons: Persons = field(default_factory=Persons)
     examples: tuple[Example, ...] = ()
     counter_examples: tuple[Example, ...] = ()
 
@@ -143,8 +159,8 @@ def _entry(raw: Any, locale: str, seen: set[str], where: str) -> Entry:
         raise LexiconError(f"{where}: in_progress must be true or false")
     if in_progress and level < Level.HIGH:
         raise LexiconError(f"{where}: an in_progress entry needs level high or imminent")
-    regex = compile_patterns(_patterns(raw, where), where)
-    return Entry(entry_id, locale, regex, level, category, signal, str(raw.get("notes", "")), in_progress)
+    sequences = tuple(expand_patterns(_patterns(raw, where), where))
+    return Entry(entry_id, locale, sequences, level, category, signal, str(raw.get("notes", "")), in_progress)
 
 
 def _benign(raw: Any, locale: str, seen: set[str], where: str) -> Entry:
@@ -152,8 +168,8 @@ def _benign(raw: Any, locale: str, seen: set[str], where: str) -> Entry:
         raise LexiconError(f"{where}: each benign idiom must be a mapping")
     entry_id = _check_id(raw.get("id"), locale, seen, where)
     where = f"{where} {entry_id}"
-    regex = compile_patterns(_patterns(raw, where), where)
-    return Entry(entry_id, locale, regex, Level.NONE, None, None, str(raw.get("notes", "")))
+    sequences = tuple(expand_patterns(_patterns(raw, where), where))
+    return Entry(entry_id, locale, sequences, Level.NONE, None, None, str(raw.get("notes", "")))
 
 
 def _negation(raw: Any, where: str) -> Negation:
@@ -162,11 +178,8 @@ def _negation(raw: Any, where: str) -> Negation:
     if not isinstance(raw, dict):
         raise LexiconError(f"{where}: 'negation' must be a mapping")
 
-    def cues(key: str) -> tuple[re.Pattern[str], ...]:
-        values = raw.get(key) or []
-        if not isinstance(values, list):
-            raise LexiconError(f"{where}: negation.{key} must be a list")
-        return tuple(compile_patterns([v], f"{where} negation.{key}") for v in values)
+    def cues(key: str) -> tuple[Sequence_, ...]:
+        return _cues(raw, key, f"{where} negation")
 
     words = raw.get("fillers") or []
     if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
@@ -177,6 +190,24 @@ def _negation(raw: Any, where: str) -> Negation:
     if not isinstance(window, int) or not 0 <= window <= 6:
         raise LexiconError(f"{where}: negation.window must be a whole number from 0 to 6")
     return Negation(cues("before"), cues("after"), cues("pseudo"), fillers, window)
+
+
+def _cues(raw: dict[str, Any], key: str, where: str) -> tuple[Sequence_, ...]:
+    values = raw.get(key) or []
+    if not isinstance(values, list):
+        raise LexiconError(f"{where}.{key} must be a list")
+    return tuple(seq for v in values for seq in expand_patterns([v], f"{where}.{key}"))
+
+
+def _persons(raw: Any, where: str) -> Persons:
+    if raw is None:
+        return Persons()
+    if not isinstance(raw, dict):
+        raise LexiconError(f"{where}: 'persons' must be a mapping with first and third")
+    window = raw.get("window", 6)
+    if not isinstance(window, int) or not 1 <= window <= 12:
+        raise LexiconError(f"{where}: persons.window must be a whole number from 1 to 12")
+    return Persons(_cues(raw, "first", f"{where} persons"), _cues(raw, "third", f"{where} persons"), window)
 
 
 def _examples(raw: Any, locale: str, seen: set[str], where: str, default: Level) -> tuple[Example, ...]:
@@ -229,6 +260,7 @@ def parse_lexicon(data: Any, where: str) -> Lexicon:
         entries=entries,
         benign=benign,
         negation=_negation(data.get("negation"), where),
+        persons=_persons(data.get("persons"), where),
         examples=_examples(data.get("examples"), locale, seen, f"{where} examples", Level.HIGH),
         counter_examples=_examples(data.get("counter_examples"), locale, seen, f"{where} counter_examples", Level.NONE),
     )

@@ -1,100 +1,225 @@
-"""Finding lexicon hits in one normalised message, with idioms and negation.
+"""Finding lexicon hits in one normalised message: idioms, negation and person.
 
-Three steps, in this order:
+All entries, benign idioms, negation cues and person words of every applied
+lexicon live in one word automaton (``patterns.Automaton``), so a message is
+read once, in time linear in its length. Then, in this order:
 
-1. every entry of every applied lexicon is searched (whole tokens only);
-2. hits that overlap a benign idiom ("nataka kufa na kicheko", "dying to see
-   you") are dropped: the idiom is the better reading of those words;
-3. each remaining hit is checked for negation in its own language's scope.
+1. hits that overlap a benign idiom ("nataka kufa na kicheko", "dying to see
+   you", "I'm fine now") are dropped: the idiom is the better reading;
+2. each remaining hit is checked for negation and past-time scope in its own
+   language's rules ("would never", "used to", "years ago", "has passed");
+3. a suicide, self-harm or command-hallucination hit whose subject is someone
+   else ("my sister texted me she wants to end it") becomes ``third_party``.
+
+Each step looks at most a fixed number of words around a hit, so the whole
+pass stays linear.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.safety.lexicon import Entry, Lexicon, Negation
-from bot.safety.patterns import token_span
+from bot.safety.lexicon import Entry, Lexicon
+from bot.safety.patterns import Automaton
+
+PERSONAL = frozenset({"suicide", "self_harm", "command_hallucination"})
+THIRD_PARTY = "third_party"
+
+_ENTRY, _BENIGN, _BEFORE, _AFTER, _PSEUDO, _FIRST, _THIRD = range(7)
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One entry matched at a token span [start, end)."""
+    """One entry matched at words [start, end).
+
+    ``category`` is the entry's category, or ``third_party`` when the words
+    are about someone else.
+    """
 
     entry: Entry
     start: int
     end: int
     negated: bool = False
+    category: str | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.entry.in_progress
 
 
-def _spans(regex: re.Pattern[str], text: str) -> list[tuple[int, int]]:
-    return [token_span(text, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()]
+@dataclass
+class _Cues:
+    """The cue positions of one language in one message."""
+
+    before_ends: set[int]
+    after_starts: set[int]
+    first_ends: set[int]
+    third_ends: set[int]
+    first_spans: dict[int, int]  # start -> shortest end
 
 
-def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
+def _order(hit: tuple[Entry, int, int]) -> tuple[int, int, str]:
+    return hit[1], hit[2], hit[0].id
 
 
-def _cue_spans(cues: Iterable[re.Pattern[str]], pseudo: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-    found = []
-    for cue in cues:
-        for span in _spans(cue, text):
-            if not any(span[0] >= p[0] and span[1] <= p[1] for p in pseudo):
-                found.append(span)
-    return found
+class Matcher:
+    """Every applied lexicon compiled into one automaton."""
 
+    def __init__(self, lexicons: Iterable[Lexicon]) -> None:
+        self.lexicons = {lx.locale: lx for lx in lexicons}
+        self._labels: list[tuple[int, str, Entry | None]] = []
+        self._longest = 1
+        self.automaton = Automaton()
+        for lexicon in self.lexicons.values():
+            for entry in lexicon.entries:
+                self._add(_ENTRY, lexicon.locale, entry, entry.sequences)
+            for idiom in lexicon.benign:
+                self._add(_BENIGN, lexicon.locale, idiom, idiom.sequences)
+            neg, persons = lexicon.negation, lexicon.persons
+            for kind, sequences in (
+                (_BEFORE, neg.before),
+                (_AFTER, neg.after),
+                (_PSEUDO, neg.pseudo),
+                (_FIRST, persons.first),
+                (_THIRD, persons.third),
+            ):
+                self._add(kind, lexicon.locale, None, sequences)
+        # How far the reading of one hit can look: its negation and person
+        # windows, the cues in them, the pseudo-cues around those and hits of
+        # other languages on the same words. Two hits of one entry with the
+        # same words this far around them are read the same way.
+        windows = [w for lx in self.lexicons.values() for w in (lx.negation.window, lx.persons.window)]
+        self._reach = max(windows, default=0) + 3 * self._longest + 1
 
-def _all_fillers(gap: list[str], negation: Negation) -> bool:
-    return len(gap) <= negation.window and all(tok in negation.fillers for tok in gap)
+    def _add(self, kind: int, locale: str, entry: Entry | None, sequences: Iterable[tuple]) -> None:
+        label = len(self._labels)
+        self._labels.append((kind, locale, entry))
+        for seq in sequences:
+            self.automaton.add(seq, label)
+            self._longest = max(self._longest, len(seq))
 
+    def find(self, text: str, primary: str | None = None) -> tuple[list[Hit], list[Entry]]:
+        """Hits in one normalised text, and the benign idioms that masked some.
 
-def is_negated(span: tuple[int, int], toks: list[str], text: str, negation: Negation) -> bool:
-    """True when a cue scopes over the hit with only filler words between."""
-    if not (negation.before or negation.after):
+        Negation and person belong to the language of the text, not to the
+        lexicon that happened to know the word: "suicid*" is in the French
+        lexicon too, yet "I'm not suicidal" is negated by English rules. So a
+        hit is read with its own lexicon's rules, the message language's
+        (``primary``) and those of every lexicon with a hit on the same words.
+        """
+        words = text.split()
+        n = len(words)
+        found = self.automaton.scan(words)
+        raw: list[tuple[Entry, int, int]] = []
+        idioms_at: dict[int, list[Entry]] = {}
+        pseudo: dict[str, dict[int, int]] = {}
+        cue_spans: list[tuple[int, str, int, int]] = []
+        for label, start, end in found:
+            kind, locale, entry = self._labels[label]
+            if kind == _ENTRY and entry is not None:
+                raw.append((entry, start, end))
+            elif kind == _BENIGN and entry is not None:
+                for pos in range(start, end):
+                    idioms_at.setdefault(pos, []).append(entry)
+            elif kind == _PSEUDO:
+                spans = pseudo.setdefault(locale, {})
+                spans[start] = max(spans.get(start, 0), end)
+            else:
+                cue_spans.append((kind, locale, start, end))
+        cues = self._cues(cue_spans, pseudo)
+
+        used: dict[str, Entry] = {}
+        kept: list[tuple[Entry, int, int]] = []
+        for entry, start, end in raw:
+            covering = [idiom for pos in range(start, end) for idiom in idioms_at.get(pos, ())] if idioms_at else []
+            if covering:
+                used.update((idiom.id, idiom) for idiom in covering)
+            else:
+                kept.append((entry, start, end))
+        kept.sort(key=_order)
+
+        hit_locales = {entry.locale for entry, _, _ in kept}
+        locales_at: dict[int, set[str]] = {}
+        if len(hit_locales) > 1:  # only then can another language's rules apply to a hit
+            for entry, start, end in kept:
+                for pos in range(start, end):
+                    locales_at.setdefault(pos, set()).add(entry.locale)
+        extra = {primary} if primary in self.lexicons else set()
+
+        hits = []
+        reach = self._reach
+        read: dict[tuple[object, ...], tuple[bool, str | None]] = {}
+        for entry, start, end in kept:
+            first = max(0, start - reach)
+            key = (entry.id, start - first, end - start, tuple(words[first : end + reach]))
+            known = read.get(key)
+            if known is not None:
+                hits.append(Hit(entry, start, end, known[0], known[1]))
+                continue
+            locales = {entry.locale} | extra
+            if locales_at:
+                locales = locales.union(*(locales_at[pos] for pos in range(start, end)))
+            ordered = sorted(locales) if len(locales) > 1 else list(locales)
+            negated = any(self._negated(start, end, words, n, loc, cues.get(loc)) for loc in ordered)
+            category = entry.category
+            if category in PERSONAL and not negated and self._about_someone_else(start, end, ordered, cues):
+                category = THIRD_PARTY
+            read[key] = (negated, category)
+            hits.append(Hit(entry, start, end, negated, category))
+        return hits, list(used.values())
+
+    @staticmethod
+    def _cues(spans: list[tuple[int, str, int, int]], pseudo: dict[str, dict[int, int]]) -> dict[str, _Cues]:
+        out: dict[str, _Cues] = {}
+        longest = max((end - start for spans_ in pseudo.values() for start, end in spans_.items()), default=0)
+        for kind, locale, start, end in spans:
+            cues = out.setdefault(locale, _Cues(set(), set(), set(), set(), {}))
+            if kind in (_BEFORE, _AFTER):
+                own = pseudo.get(locale, {})
+                inside = any(own.get(s, -1) >= end for s in range(max(0, start - longest), start + 1))
+                if inside:
+                    continue  # "don't know" is not a negation
+                (cues.before_ends.add(end) if kind == _BEFORE else cues.after_starts.add(start))
+            elif kind == _FIRST:
+                cues.first_ends.add(end)
+                cues.first_spans[start] = min(cues.first_spans.get(start, end), end)
+            elif kind == _THIRD:
+                cues.third_ends.add(end)
+        return out
+
+    def _negated(self, start: int, end: int, words: list[str], n: int, locale: str, cues: _Cues | None) -> bool:
+        """A cue scopes over the hit with at most ``window`` filler words between."""
+        if cues is None:
+            return False
+        negation = self.lexicons[locale].negation
+        pos, gap = start, 0
+        while True:
+            if pos in cues.before_ends:
+                return True
+            if gap == negation.window or pos == 0 or words[pos - 1] not in negation.fillers:
+                break
+            pos, gap = pos - 1, gap + 1
+        pos, gap = end, 0
+        while True:
+            if pos in cues.after_starts:
+                return True
+            if gap == negation.window or pos >= n or words[pos] not in negation.fillers:
+                return False
+            pos, gap = pos + 1, gap + 1
+
+    def _about_someone_else(self, start: int, end: int, locales: list[str], cues: dict[str, _Cues]) -> bool:
+        """The nearest person word before the hit names someone else, and none inside names the speaker."""
+        applied = [(cues[loc], self.lexicons[loc].persons.window) for loc in locales if loc in cues]
+        if not applied:
+            return False
+        for own, _ in applied:
+            if any(own.first_spans.get(pos, end + 1) <= end for pos in range(start, end)):
+                return False
+        window = max(w for _, w in applied)
+        for pos in range(end, max(0, start - window) - 1, -1):
+            if any(pos in own.first_ends for own, _ in applied):
+                return False
+            if any(pos in own.third_ends for own, _ in applied):
+                return True
         return False
-    pseudo = [s for p in negation.pseudo for s in _spans(p, text)]
-    for cue in _cue_spans(negation.before, pseudo, text):
-        if cue[1] <= span[0] and _all_fillers(toks[cue[1] : span[0]], negation):
-            return True
-    for cue in _cue_spans(negation.after, pseudo, text):
-        if cue[0] >= span[1] and _all_fillers(toks[span[1] : cue[0]], negation):
-            return True
-    return False
-
-
-def find_hits(text: str, lexicons: Iterable[Lexicon], primary: str | None = None) -> tuple[list[Hit], list[Entry]]:
-    """Hits of all lexicons in one normalised text, and the benign idioms that fired.
-
-    Negation belongs to the language of the text, not to the lexicon that
-    happened to know the word: "suicid*" is in the French lexicon too, yet
-    "I'm not suicidal" is negated by English rules. So a hit is checked with
-    its own lexicon's rules, the message language's rules (``primary``) and
-    the rules of every other lexicon that matched an overlapping span.
-    """
-    lexicons = list(lexicons)
-    by_locale = {lx.locale: lx for lx in lexicons}
-    masks: list[tuple[Entry, tuple[int, int]]] = []
-    for lexicon in lexicons:
-        for idiom in lexicon.benign:
-            masks.extend((idiom, span) for span in _spans(idiom.regex, text))
-    raw: list[tuple[Entry, tuple[int, int]]] = []
-    used_masks: dict[str, Entry] = {}
-    for lexicon in lexicons:
-        for entry in lexicon.entries:
-            for span in _spans(entry.regex, text):
-                covering = [idiom for idiom, mspan in masks if _overlaps(span, mspan)]
-                if covering:
-                    used_masks.update((idiom.id, idiom) for idiom in covering)
-                else:
-                    raw.append((entry, span))
-    toks = text.split()
-    hits = []
-    for entry, span in raw:
-        locales = {entry.locale} | {other.locale for other, ospan in raw if _overlaps(span, ospan)}
-        if primary in by_locale:
-            locales.add(primary)
-        rules = [by_locale[loc].negation for loc in sorted(locales)]
-        negated = any(is_negated(span, toks, text, negation) for negation in rules)
-        hits.append(Hit(entry, span[0], span[1], negated))
-    return hits, list(used_masks.values())

@@ -46,9 +46,12 @@ def _strip_latin_accents(text: str) -> str:
     return unicodedata.normalize("NFC", kept)
 
 
+_LEETY = re.compile("[" + re.escape("".join(_LEET)) + "]")
+
+
 def _deleet_token(token: str) -> str:
     """Decode leetspeak in a token that has letters; "!" only between letters."""
-    if not any(ch.isalpha() for ch in token):
+    if not _LEETY.search(token) or not any(ch.isalpha() for ch in token):
         return token
     out = []
     for i, ch in enumerate(token):
@@ -60,19 +63,29 @@ def _deleet_token(token: str) -> str:
     return "".join(out)
 
 
-def _tokenise(text: str) -> str:
-    out: list[str] = []
-    for ch in text:
+class _TokenTable(dict):  # type: ignore[type-arg]
+    """``str.translate`` table built lazily: one category lookup per distinct character."""
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
         cat = unicodedata.category(ch)
         if cat[0] in "PZ" or cat in {"Sm", "Sc", "Sk", "Cc"}:
-            out.append(" ")
+            out: str | None = " "
         elif cat == "So":
-            out.append(f" {ch} ")  # an emoji is a word of its own ("💊")
+            out = f" {ch} "  # an emoji is a word of its own ("💊")
         elif cat in {"Cf", "Cn", "Co", "Cs"} or ch == "\ufe0f":
-            continue  # zero-width joiners, variation selectors, unassigned
+            out = None  # zero-width joiners, variation selectors, unassigned
         else:
-            out.append(ch)
-    return "".join(out)
+            out = ch
+        self[code] = out
+        return out
+
+
+_TOKENS = _TokenTable()
+
+
+def _tokenise(text: str) -> str:
+    return text.translate(_TOKENS)
 
 
 def _fold(text: str) -> str:

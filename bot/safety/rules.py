@@ -61,37 +61,47 @@ def combine(hits: list[Hit]) -> Verdict:
     def raise_category(category: str, to: Level) -> None:
         by_category[category] = max(by_category.get(category, Level.NONE), to)
 
+    seen: set[tuple[str, str | None, bool]] = set()
     for hit in hits:
+        key = (hit.entry.id, hit.category, hit.negated)
+        if key in seen:
+            continue  # the same words again: nothing new to learn from them
+        seen.add(key)
         if hit.negated:
             rules.add(f"neg:{hit.entry.id}")
         else:
             rules.add(hit.entry.id)
+            if hit.category != hit.entry.category:
+                rules.add(f"{hit.category}:{hit.entry.id}")
         effective = _effective(hit)
-        if effective > Level.NONE and not hit.negated and hit.entry.category:
-            categories.add(hit.entry.category)
-            raise_category(hit.entry.category, effective)
-            if hit.entry.in_progress:
-                in_progress.add(hit.entry.category)
+        if effective > Level.NONE and not hit.negated and hit.category:
+            categories.add(hit.category)
+            raise_category(hit.category, effective)
+            if hit.in_progress:
+                in_progress.add(hit.category)
         level = max(level, effective)
 
-    intents = [h for h in hits if not h.negated and h.entry.level >= Level.HIGH]
-    signals = [h for h in hits if not h.negated and h.entry.signal]
-    for intent in intents:
-        for signal in signals:
-            same = signal.entry.id == intent.entry.id and signal.start == intent.start
-            if not same:
+    # Intent plus a signal on other words is a plan. Each intent is checked
+    # against the earliest end and latest start of every kind of signal, so a
+    # long message of repeated words stays linear.
+    intents = {(h.category, h.start, h.end) for h in hits if not h.negated and h.entry.level >= Level.HIGH}
+    bounds: dict[str, tuple[int, int]] = {}
+    for h in hits:
+        if not h.negated and h.entry.signal:
+            low, high = bounds.get(h.entry.signal, (h.end, h.start))
+            bounds[h.entry.signal] = (min(low, h.end), max(high, h.start))
+    kinds = set(bounds)
+    for category, start, end in intents:
+        for kind, (first_end, last_start) in bounds.items():
+            if first_end <= start or last_start >= end:
                 level = Level.IMMINENT
-                if intent.entry.category:
-                    raise_category(intent.entry.category, Level.IMMINENT)
-                rules.add(f"combo:{intent.entry.category}+{signal.entry.signal}")
-    if level < Level.HIGH:
-        farewells = [h for h in signals if h.entry.signal == "farewell"]
-        for farewell in farewells:
-            for other in signals:
-                if other.entry.signal != "farewell" and other.entry.id != farewell.entry.id:
-                    level = Level.HIGH
-                    categories.add("suicide")
-                    raise_category("suicide", Level.HIGH)
-                    rules.add(f"combo:farewell+{other.entry.signal}")
+                if category:
+                    raise_category(category, Level.IMMINENT)
+                rules.add(f"combo:{category}+{kind}")
+    if level < Level.HIGH and "farewell" in kinds and any(k != "farewell" for k in kinds):
+        level = Level.HIGH
+        categories.add("suicide")
+        raise_category("suicide", Level.HIGH)
+        rules.update(f"combo:farewell+{k}" for k in kinds if k != "farewell")
     negated = any(h.negated and h.entry.level >= Level.HIGH for h in hits)
     return Verdict(level, frozenset(categories), frozenset(rules), negated, False, by_category, frozenset(in_progress))
