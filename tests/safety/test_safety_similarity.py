@@ -94,7 +94,6 @@ def test_embeddings_off_means_lexicon_only(write_lexicon: Callable[..., Path]) -
 @pytest.mark.parametrize(
     ("lang", "text"),
     [
-        ("en", "I think my family would be happier without me around"),
         ("en", "I keep looking for ways to stop existing"),
         ("sw", "Sioni tena haja ya kuwepo hapa duniani"),
         ("es", "Mi familia estaría en paz si yo me fuera para siempre"),
