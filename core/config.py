@@ -131,6 +131,17 @@ class Config:
     SENDER_RATE_PER_S: float = 0.0  # above 0: this rate for every sender, whatever its type
     # WhatsApp outside the 24 h window: an approved template per locale, e.g. en:HX...,sw:HX...
     WHATSAPP_TEMPLATES: tuple[str, ...] = ()
+    # On call: numbers alerted when no rota shift covers the moment (E.164, in ladder order:
+    # on call, backup, supervisor), seconds to acknowledge by severity before the next rung
+    # is alerted, the region's staffed hours (local time; a rota shift also counts as staffed),
+    # and the reply time promised while staffed.
+    ONCALL_NUMBERS: tuple[str, ...] = ()
+    ONCALL_ACK_S: tuple[str, ...] = ("imminent:300", "high:1800", "concern:86400", "handoff:3600")
+    STAFFED_HOURS: str = "mon-fri 08:00-17:00"
+    ONCALL_REPLY_WITHIN_MIN: int = 60
+    # The NGO's own system: each alert also POSTed here, signed with HMAC-SHA256 of the secret.
+    ONCALL_WEBHOOK_URL: str = ""
+    ONCALL_WEBHOOK_SECRET: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -196,6 +207,15 @@ class Config:
         """Locale -> ContentSid of the approved template sent outside the 24 h window."""
         return dict(entry.split(":", 1) for entry in self.WHATSAPP_TEMPLATES)
 
+    @property
+    def ack_seconds(self) -> dict[str, int]:
+        """Severity (or "handoff") -> seconds a case may wait for an acknowledgement."""
+        values = {}
+        for entry in self.ONCALL_ACK_S:
+            key, _, raw = entry.partition(":")
+            values[key.strip()] = int(raw)
+        return values
+
     def validate(self) -> None:
         """Refuse settings that would fail later, or leak data in production."""
         for name in ("TWILIO_API_BASE", "PUBLIC_BASE_URL"):
@@ -222,6 +242,7 @@ class Config:
             raise ConfigError("SEND_BACKOFF_S must be whole seconds, e.g. 2,10,30") from None
         self._validate_scheduling()
         self._validate_exposure()
+        self._validate_oncall()
         if self.production:
             self._validate_production()
 
@@ -273,6 +294,36 @@ class Config:
             locale, _, sid = entry.partition(":")
             if not locale or not sid.startswith("HX"):
                 raise ConfigError(f"WHATSAPP_TEMPLATES entries must look like en:HX..., not {entry!r}")
+
+    def _validate_oncall(self) -> None:
+        from core.oncall.availability import InvalidStaffedHours, StaffedHours
+        from core.oncall.numbers import InvalidNumber, e164
+
+        for raw in self.ONCALL_NUMBERS:
+            try:
+                e164(raw)
+            except InvalidNumber:
+                raise ConfigError(f"ONCALL_NUMBERS must be E.164 numbers separated by commas "
+                                  f"(like +254700000001,+254700000002), not {raw!r}") from None
+        try:
+            seconds = self.ack_seconds
+        except ValueError:
+            raise ConfigError("ONCALL_ACK_S must look like imminent:300,high:1800") from None
+        for key in ("imminent", "high"):
+            if seconds.get(key, 0) <= 0:
+                raise ConfigError(f"ONCALL_ACK_S needs a positive time for {key}")
+        try:
+            StaffedHours.parse(self.STAFFED_HOURS)
+        except InvalidStaffedHours as exc:
+            raise ConfigError(f"STAFFED_HOURS must look like mon-fri 08:00-17:00 (or empty): {exc}") from None
+        if self.ONCALL_REPLY_WITHIN_MIN < 1:
+            raise ConfigError("ONCALL_REPLY_WITHIN_MIN must be at least 1")
+        if self.ONCALL_WEBHOOK_URL:
+            parsed = urlparse(self.ONCALL_WEBHOOK_URL)
+            if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+                raise ConfigError(f"ONCALL_WEBHOOK_URL must be an http(s) URL, not {self.ONCALL_WEBHOOK_URL!r}")
+            if len(self.ONCALL_WEBHOOK_SECRET) < 16:
+                raise ConfigError("ONCALL_WEBHOOK_SECRET must be set (16+ characters) when ONCALL_WEBHOOK_URL is")
 
     def _validate_production(self) -> None:
         if self.SECRET_KEY in {"", DEV_SECRET_KEY} or len(self.SECRET_KEY) < 32:

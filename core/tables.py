@@ -144,6 +144,9 @@ class OutboxMessage(Base):
     course_step: Mapped[int | None] = mapped_column(Integer)
     not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     template_sid: Mapped[str | None] = mapped_column(String(64))  # WhatsApp template used outside 24 h
+    # A message to a member of staff (an on-call alert), not to a person the service supports:
+    # no contact row, the recipient's number sealed here (context b"phone").
+    to_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     contact: Mapped[Contact | None] = relationship()
 
@@ -202,10 +205,21 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class CaseKind:
+    CRISIS = "crisis"  # opened by the safety gate
+    HANDOFF = "handoff"  # the person asked for a human
+
+
 class Escalation(Base):
-    """A case for a health worker: opened by the safety gate or by a request for a person."""
+    """A case for a health worker: opened by the safety gate or by a request for a person.
+
+    ``alert_tier`` counts the rungs of the on-call ladder already alerted (0: nobody yet,
+    1: the on-call person, 2: the backup, 3: the supervisor); ``next_alert_at`` is when the
+    next rung is due if nobody has acknowledged. Acknowledging sets the owner, once.
+    """
 
     __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_next_alert", "status", "next_alert_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
@@ -217,6 +231,61 @@ class Escalation(Base):
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default=CaseKind.CRISIS)
+    category: Mapped[str | None] = mapped_column(String(32))  # a shared risk category id, or None
+    region: Mapped[str | None] = mapped_column(String(32))  # whose rota is alerted
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_via: Mapped[str | None] = mapped_column(String(16))  # portal | sms
+    alert_tier: Mapped[int] = mapped_column(Integer, default=0)
+    next_alert_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ack_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the severity's time to acknowledge
+    first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # first staff reply sent
+
+
+class OncallShift(Base):
+    """Who answers a region's alerts between two moments, with the backup and supervisor behind them."""
+
+    __tablename__ = "oncall_shifts"
+    __table_args__ = (Index("ix_oncall_shifts_region_time", "region", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    oncall_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    backup_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CaseAlert(Base):
+    """One alert about a case to one recipient on one rung of the ladder, written once.
+
+    The unique index is what makes an alert exactly-once when several workers escalate at
+    the same moment. SMS alerts point at their outbox row; webhook alerts carry their own
+    delivery state. ``recipient_hash`` is the staff number's keyed HMAC, never the number.
+    """
+
+    __tablename__ = "case_alerts"
+    __table_args__ = (
+        UniqueConstraint("escalation_id", "tier", "channel", "recipient_hash", name="uq_case_alerts_once"),
+        Index("ix_case_alerts_status", "channel", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"), index=True)
+    tier: Mapped[int] = mapped_column(Integer)  # 1 on call, 2 backup, 3 supervisor
+    channel: Mapped[str] = mapped_column(String(16))  # sms | webhook
+    recipient_hash: Mapped[str] = mapped_column(String(64))  # HMAC of the number, or "webhook"
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # webhook: pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class MessageCount(Base):
@@ -230,3 +299,5 @@ class MessageCount(Base):
     channel: Mapped[str] = mapped_column(String(16))
     direction: Mapped[str] = mapped_column(String(8))  # in | out
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+

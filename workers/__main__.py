@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import logs
 from bot.dialogue.errors import DialogueUnavailable
+from core.oncall import escalate_due
 from bot.services import Services
 from core.config import Config
 from core.queue import INBOUND, MODELS, SCHEDULE, SCHEDULED, SEND
@@ -75,6 +76,8 @@ class Housekeeping(threading.Thread):
                     # only saves duplicated effort.
                     if self.services.redis.set("tumaini:schedule-lock", "1", nx=True, ex=max(1, tick_every - 1)):
                         tick(self.services)
+                        # Unacknowledged cases whose time ran out: the next rung is alerted, once.
+                        escalate_due(self.services)
                 if now - last_sweep > interval:
                     last_sweep = now
                     if self.services.redis.set("tumaini:sweep-lock", "1", nx=True, ex=max(1, interval - 1)):

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.conversation import Engine, Outcome, Profile, Turn, locales
 from bot.regions import region_for_number
 from bot.services import Services
+from core.oncall import promise, queue_case_alert, staff_inbound
 from core.sms import compose, segment_info
 from core.tables import (
     AuditEvent,
@@ -33,6 +34,7 @@ from core.tables import (
     OutboxMessage,
     utcnow,
 )
+from content.errors import ContentMissing
 from workers import runtime
 from workers.language import LANGUAGE_DETECTED, identify
 from workers.sending import body_digest, queue_next_for
@@ -133,20 +135,24 @@ def _store_replies(services: Services, session: Session, contact: Contact, messa
 SEVERITY_ORDER = {"concern": 1, "high": 2, "imminent": 3}
 
 
-def _escalate(session: Session, contact: Contact, message: InboundMessage, severity: str,
+def _escalate(services: Services, session: Session, contact: Contact, message: InboundMessage, severity: str,
               rules: tuple[str, ...]) -> None:
-    """Open a case, or raise the severity of the person's open case (never a second one)."""
+    """Open a case, or raise the severity of the person's open case (never a second one); a case
+    of high severity or above alerts the on-call person, in this same transaction."""
     case = session.scalars(select(Escalation).where(Escalation.contact_id == contact.id,
                                                     Escalation.status == "open")).first()
     reason = ",".join(rules)
     if case is None:
-        session.add(Escalation(contact_id=contact.id, inbound_id=message.id, severity=severity, reason=reason))
+        case = Escalation(contact_id=contact.id, inbound_id=message.id, severity=severity, reason=reason,
+                          region=contact.region)
+        session.add(case)
         log.warning("escalation.opened", extra={"severity": severity, "rules": list(rules)})
-        return
-    if SEVERITY_ORDER.get(severity, 0) > SEVERITY_ORDER.get(case.severity, 0):
-        case.severity = severity
-    case.reason = ",".join(sorted(set(filter(None, case.reason.split(","))) | set(rules)))[:2000]
-    log.warning("escalation.updated", extra={"severity": case.severity, "rules": list(rules)})
+    else:
+        if SEVERITY_ORDER.get(severity, 0) > SEVERITY_ORDER.get(case.severity, 0):
+            case.severity = severity
+        case.reason = ",".join(sorted(set(filter(None, case.reason.split(","))) | set(rules)))[:2000]
+        log.warning("escalation.updated", extra={"severity": case.severity, "rules": list(rules)})
+    queue_case_alert(session, services, case)
 
 
 def _settle_region(services: Services, session: Session, contact: Contact, engine: Engine) -> None:
@@ -161,7 +167,8 @@ def _settle_region(services: Services, session: Session, contact: Contact, engin
                                detail={"region": found, "source": "number"}))
 
 
-def _apply(contact: Contact, message: InboundMessage, outcome: Outcome, session: Session) -> None:
+def _apply(services: Services, contact: Contact, message: InboundMessage, outcome: Outcome,
+           session: Session) -> None:
     now = utcnow()
     contact.state = outcome.state
     if outcome.locale:
@@ -180,7 +187,7 @@ def _apply(contact: Contact, message: InboundMessage, outcome: Outcome, session:
         if decision == "given":
             contact.consent_version, contact.consented_at = ref, now
     if outcome.escalation:
-        _escalate(session, contact, message, *outcome.escalation)
+        _escalate(services, session, contact, message, *outcome.escalation)
     if outcome.pause:
         contact.paused = True
     for event in outcome.events:
@@ -189,16 +196,40 @@ def _apply(contact: Contact, message: InboundMessage, outcome: Outcome, session:
         session.add(AuditEvent(actor="worker", action=action, contact_id=contact.id, detail=detail))
 
 
+def _region_zone(engine: Engine, region_id: str) -> str | None:
+    try:
+        return engine.content.region(region_id).time_zone
+    except ContentMissing:
+        return None
+
+
+def _finish_staff(session: Session, message_id: int, token: str) -> str:
+    done = session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == message_id, InboundMessage.claim_token == token)
+        .values(status=InboundStatus.DONE, processed_at=utcnow())
+    ).rowcount
+    if done != 1:
+        session.rollback()
+        log.warning("inbound.lease_lost", extra={"message_id": message_id})
+        return "lease-lost"
+    log.info("inbound.staff_message", extra={"message_id": message_id})
+    return "staff"
+
+
 def process(services: Services, message_id: int, engine: Engine, gate: Any) -> str:
     token = claim(services, message_id)
     if token is None:
         return "skipped"
     with services.db.session() as session:
         message = session.get(InboundMessage, message_id)
+        text = services.cipher.decrypt(message.body_enc, b"body") if message.body_enc else ""
+        # A reply from a staff phone (an acknowledgement) is never a person's message.
+        if staff_inbound.handle(session, services, message, text):
+            return _finish_staff(session, message_id, token)
         contact = _contact_for(session, message)
         contact.channel = message.channel
         contact.last_inbound_at = message.received_at
-        text = services.cipher.decrypt(message.body_enc, b"body") if message.body_enc else ""
         # The language of the text decides what translation may read it as (workers.language).
         language = identify(text, contact.locale, engine.enabled_locales(),
                             services.config.LANGID_MIN_CONFIDENCE, runtime.reads_into_english)
@@ -210,7 +241,10 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
         profile = Profile(locale=contact.locale, opted_out=contact.opted_out,
                           consented=contact.consent_version is not None, region=contact.region,
                           accepted_locales=locales.parse(contact.accepted_locales))
+        region_id = engine.region_id(contact.region)
         turn = Turn(text=text, channel=message.channel, num_media=message.num_media,
+                    availability=promise.current(session, services.config, region_id,
+                                                 _region_zone(engine, region_id), utcnow()),
                     risk=int(assessment.level) if assessment else 0,
                     risk_rules=tuple(assessment.rules) if assessment else (),
                     detected_locale=language.detected_locale, text_lang=language.text_lang)
@@ -218,7 +252,7 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
             outcome = engine.step(contact.state or {}, turn, profile)
         finally:
             runtime.forget_english()
-        _apply(contact, message, outcome, session)
+        _apply(services, contact, message, outcome, session)
         if text.strip():
             session.add(AuditEvent(actor="worker", action=LANGUAGE_DETECTED, contact_id=contact.id,
                                    detail=language.audit_detail(message.id)))

@@ -28,6 +28,12 @@ def send_outbound(outbox_id: int) -> str:
     return send_row(runtime.services(), outbox_id)
 
 
+def deliver_case_webhook(alert_id: int) -> str:
+    from bot.oncall.webhook import deliver
+
+    return deliver(runtime.services(), alert_id)
+
+
 def purge_expired_messages() -> str:
     report = purge_expired(runtime.services())
     return f"deleted {report.inbound_deleted} inbound and {report.outbox_deleted} outbound messages"

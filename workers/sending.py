@@ -75,8 +75,11 @@ def _release_waiting(session: Session, contact_id: int) -> None:
     )
 
 
-def queue_next_for(services: Services, contact_id: int, stale_after_s: float | None = None) -> int | None:
-    """Queue the person's next open row unless it already has a live job."""
+def queue_next_for(services: Services, contact_id: int | None, stale_after_s: float | None = None) -> int | None:
+    """Queue the person's next open row unless it already has a live job (staff rows have no
+    person and no order: each is queued by itself, see ``queue_staff_row``)."""
+    if contact_id is None:
+        return None
     with services.db.session() as session:
         _release_waiting(session, contact_id)
         row = next_pending(session, contact_id)
@@ -94,6 +97,22 @@ def queue_next_for(services: Services, contact_id: int, stale_after_s: float | N
     return row_id
 
 
+def queue_staff_row(services: Services, row_id: int, stale_after_s: float) -> bool:
+    """Queue an open row addressed to staff (an on-call alert) unless it has a live job."""
+    with services.db.session() as session:
+        row = session.get(OutboxMessage, row_id)
+        if row is None or row.status not in OutboxStatus.OPEN:
+            return False
+        attempt, not_before = row.attempts, _aware(row.next_attempt_at)
+    job_id = send_job_id(row_id, attempt)
+    if services.jobs.job_is_live(job_id, stale_after_s):
+        return False
+    services.jobs.discard(job_id)
+    delay = max(0.0, (not_before - utcnow()).total_seconds()) if not_before else 0.0
+    services.jobs.enqueue_send(row_id, attempt, delay_s=delay)
+    return True
+
+
 def _finish(services: Services, row_id: int, **values: object) -> None:
     with services.db.session() as session:
         session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
@@ -104,7 +123,7 @@ class _Pending:
     """What one send needs, read in one short transaction."""
 
     row_id: int
-    contact_id: int
+    contact_id: int | None  # None: a message to staff
     kind: str
     channel: str
     number: str
@@ -165,6 +184,8 @@ def _load(services: Services, outbox_id: int) -> tuple[str, _Pending | None, int
         row = session.get(OutboxMessage, outbox_id)
         if row is None or row.status not in OutboxStatus.OPEN:
             return "already-final", None, None
+        if row.contact_id is None and row.to_enc is not None:
+            return "", _staff_item(services, row), None
         contact = session.get(Contact, row.contact_id) if row.contact_id else None
         if contact is None or (contact.opted_out and row.kind != OPTOUT_CONFIRMATION):
             row.status = OutboxStatus.SUPPRESSED
@@ -185,6 +206,18 @@ def _load(services: Services, outbox_id: int) -> tuple[str, _Pending | None, int
             last_inbound_at=_aware(contact.last_inbound_at), sms_fallback=contact.sms_fallback,
         )
         return "", item, contact.id
+
+
+def _staff_item(services: Services, row: OutboxMessage) -> _Pending:
+    """A row to a member of staff: never held for quiet hours, a pause or a person's order."""
+    return _Pending(
+        row_id=row.id, contact_id=None, kind=row.kind, channel=row.channel,
+        number=services.cipher.decrypt(row.to_enc, b"phone"),
+        body=services.cipher.decrypt(row.body_enc, b"body") if row.body_enc else "",
+        digest=row.body_sha256, attempts=row.attempts, interrupted=row.status == OutboxStatus.SENDING,
+        since=_aware(row.sending_at), scheduled=False, not_after=None, locale=row.locale, paused=None,
+        time_zone=None, last_inbound_at=None, sms_fallback=False,
+    )
 
 
 def _set_aside(services: Services, item: _Pending, status: str, reason: str) -> None:
@@ -282,9 +315,10 @@ def send_row(services: Services, outbox_id: int) -> str:
     except RecipientOptedOut as exc:
         _finish(services, outbox_id, status=OutboxStatus.FAILED, error_code=exc.code, error="recipient opted out",
                 status_at=utcnow())
-        with services.db.session() as session:
-            session.execute(update(Contact).where(Contact.id == item.contact_id)
-                            .values(opted_out=True, opted_out_at=utcnow()))
+        if item.contact_id is not None:
+            with services.db.session() as session:
+                session.execute(update(Contact).where(Contact.id == item.contact_id)
+                                .values(opted_out=True, opted_out_at=utcnow()))
         log.warning("send.opted_out", extra={"outbox_id": outbox_id, "code": exc.code})
         queue_next_for(services, item.contact_id)
         return "opted-out"

@@ -15,9 +15,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.services import Services
+from core.oncall.alerts import enqueue_webhook, webhook_job_id
 from core.queue import inbound_job_id
-from core.tables import InboundMessage, InboundStatus, OutboxMessage, OutboxStatus, utcnow
-from workers.sending import queue_next_for
+from core.tables import CaseAlert, InboundMessage, InboundStatus, OutboxMessage, OutboxStatus, utcnow
+from workers.sending import queue_next_for, queue_staff_row
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -48,6 +49,17 @@ def sweep(services: Services, grace_s: float | None = None) -> SweepReport:
                    OutboxMessage.contact_id.is_not(None))
             .limit(BATCH)
         ).all()
+        staff_rows = session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status.in_(OutboxStatus.OPEN), OutboxMessage.created_at < cutoff,
+                   OutboxMessage.contact_id.is_(None), OutboxMessage.to_enc.is_not(None))
+            .limit(BATCH)
+        ).all()
+        webhooks = session.execute(
+            select(CaseAlert.id, CaseAlert.attempts)
+            .where(CaseAlert.channel == "webhook", CaseAlert.status == "pending", CaseAlert.created_at < cutoff)
+            .limit(BATCH)
+        ).all()
     inbound_requeued = 0
     for message_id in inbound_ids:
         job_id = inbound_job_id(message_id)
@@ -57,6 +69,13 @@ def sweep(services: Services, grace_s: float | None = None) -> SweepReport:
         services.jobs.enqueue_inbound(message_id)
         inbound_requeued += 1
     outbox_requeued = sum(1 for cid in contact_ids if queue_next_for(services, cid, lease) is not None)
+    outbox_requeued += sum(1 for row_id in staff_rows if queue_staff_row(services, row_id, lease))
+    for alert_id, attempts in webhooks:
+        job_id = webhook_job_id(alert_id, attempts)
+        if not services.jobs.job_is_live(job_id, lease):
+            services.jobs.discard(job_id)
+            enqueue_webhook(services, alert_id, attempts)
+            outbox_requeued += 1
     if inbound_requeued or outbox_requeued:
         log.info("sweep.requeued", extra={"inbound": inbound_requeued, "outbox": outbox_requeued})
     return SweepReport(inbound_requeued, outbox_requeued)

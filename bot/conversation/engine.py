@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 from babel import Locale, UnknownLocaleError
 
-from bot.conversation import crisis, region, screening
+from bot.conversation import crisis, region, response_time, screening
 from bot.conversation.locales import fallback_chain
 from bot.conversation.types import (
     CONSENT, DELETE_CONFIRM, LANGUAGE, MENU, MODULE, NEW, RATING, REGION, RISK_CONCERN, SAFETY_PLAN, SCREENING,
@@ -114,6 +114,20 @@ class Engine:
             f"{h.name}: {h.number}" + (f" ({h.hours})" if h.hours else "") for h in self.content.helplines(region)
         )
 
+    def emergency_text(self, region: str) -> str:
+        """The number to call in danger now: the region's emergency number, else its first helpline."""
+        from content.store import ContentMissing
+
+        try:
+            found = self.content.region(region)
+        except ContentMissing:
+            found = None
+        number = getattr(found, "emergency_number", None) or getattr(found, "emergency", None)
+        if isinstance(number, str) and number:
+            return number
+        lines = self.content.helplines(region) if found is not None else []
+        return f"{lines[0].name}: {lines[0].number}" if lines else ""
+
     def fallbacks(self, out: Outcome) -> tuple[str, ...]:
         """After the locale asked for: the person's accepted locales, their region's, the library's."""
         from content.store import ContentMissing
@@ -126,7 +140,11 @@ class Engine:
 
     def render(self, out: Outcome, item_id: str, locale: str, channel: str,
                values: Mapping[str, str] | None = None) -> Any:
-        merged = {"helplines": self.helplines_text(out.region or self.default_region), **(values or {})}
+        region = out.region or self.default_region
+        merged = {"helplines": self.helplines_text(region),
+                  "response_time": response_time.text(self.content, out.availability, locale, channel,
+                                                      self.fallbacks(out), self.emergency_text(region)),
+                  **(values or {})}
         return self.content.render(item_id, locale, channel, merged, fallbacks=self.fallbacks(out))
 
     def say(self, out: Outcome, item_id: str, locale: str, channel: str, kind: str = "reply",
@@ -174,7 +192,7 @@ class Engine:
     # -- the turn ----------------------------------------------------------------
     def step(self, state: Mapping[str, Any], turn: Turn, profile: Profile) -> Outcome:
         out = Outcome(state=dict(state), region=self.region_id(profile.region),
-                      accepted_locales=profile.accepted_locales)
+                      accepted_locales=profile.accepted_locales, availability=turn.availability)
         locale = profile.locale or self.detected_locale(turn) or self.content.default_locale
         channel = turn.channel
         locales = [locale] + [c for c in self.content.locales() if c != locale]

@@ -34,6 +34,9 @@ class Turn:
     risk_rules: tuple[str, ...] = ()
     detected_locale: str | None = None
     text_lang: str | None = None
+    # When a health worker can honestly be expected (bot.oncall.availability.Availability);
+    # the engine words it as {response_time}. None: the worker did not say.
+    availability: Any = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Outcome:
     region: str = ""  # the region whose helplines this turn quotes
     region_chosen: str | None = None  # a region the person picked; the worker stores it
     accepted_locales: tuple[str, ...] = ()  # the person's, for this turn's fallbacks (see Engine.render)
+    availability: Any = None  # the turn's, for {response_time} (see Engine.render)
 
 
 class Content(Protocol):

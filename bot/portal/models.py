@@ -39,6 +39,10 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # set once the person enrolled
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a code is accepted once
+    # The number on-call alerts go to, and that an acknowledgement by SMS comes from:
+    # sealed like every number (context b"phone"), with a keyed HMAC to recognise replies.
+    phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     @property
     def display_name(self) -> str:
