@@ -29,7 +29,7 @@ def send_outbound(outbox_id: int) -> str:
 
 
 def deliver_case_webhook(alert_id: int) -> str:
-    from bot.oncall.webhook import deliver
+    from core.oncall.webhook import deliver
 
     return deliver(runtime.services(), alert_id)
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import Config
+from core.config import Config
 from bot.conversation import response_time
-from bot.exceptions import ConfigError
+from core.exceptions import ConfigError
 from core.oncall.availability import Availability, InvalidStaffedHours, StaffedHours, availability
 from core.oncall.webhook import signature, verify
 from bot.timezones import zone
