@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -301,3 +303,8 @@ class MessageCount(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# Staff accounts belong to the portal (bot.portal.models.User, which extends this table);
+# cases and shifts point at them, so the core registers the key they point at. A worker
+# never loads the portal, yet can write a case with an owner.
+if "users" not in Base.metadata.tables:
+    Table("users", Base.metadata, Column("id", Integer, primary_key=True))
