@@ -93,7 +93,7 @@ def status() -> Response:
     if mapped is None:
         return _error(400, "unknown MessageStatus")
     raw_code = form.get("ErrorCode") or ""
-    code = int(raw_code) if raw_code.isdigit() else None
+    code = int(raw_code) if raw_code.isdecimal() else None
     services = _services()
     try:
         with services.db.session() as session:

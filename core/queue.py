@@ -14,6 +14,7 @@ from redis import Redis
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ SCHEDULED = "scheduled"
 ALL_QUEUES = (INBOUND, SEND, SCHEDULE, MODELS, SCHEDULED)
 
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# Jobs carry ids only, as JSON: a pickled job planted in Redis would run code as the service.
+SERIALIZER = JSONSerializer
 RESULT_TTL_S = 3600
 FAILURE_TTL_S = 14 * 24 * 3600
 
@@ -51,7 +54,7 @@ class JobQueue:
     def __init__(self, redis: Redis, job_timeout: int = 180):
         self.redis = redis
         self.job_timeout = job_timeout
-        self.queues = {name: Queue(name, connection=redis) for name in ALL_QUEUES}
+        self.queues = {name: Queue(name, connection=redis, serializer=SERIALIZER) for name in ALL_QUEUES}
 
     def enqueue_inbound(self, message_id: int) -> Job:
         return self.queues[INBOUND].enqueue(
@@ -97,7 +100,7 @@ class JobQueue:
     def job_is_live(self, job_id: str, stale_after_s: float) -> bool:
         """True when a job exists that will still run, or is running with a recent heartbeat."""
         try:
-            job = Job.fetch(job_id, connection=self.redis)
+            job = Job.fetch(job_id, connection=self.redis, serializer=SERIALIZER)
         except NoSuchJobError:
             return False
         status = job.get_status(refresh=False)
@@ -115,7 +118,7 @@ class JobQueue:
     def discard(self, job_id: str) -> None:
         """Remove a dead job (and its registry entries) before it is enqueued again."""
         try:
-            Job.fetch(job_id, connection=self.redis).delete(remove_from_queue=True)
+            Job.fetch(job_id, connection=self.redis, serializer=SERIALIZER).delete(remove_from_queue=True)
         except NoSuchJobError:
             pass
 

@@ -215,12 +215,12 @@ def drain(services: Services, max_rounds: int = 50) -> int:
     """Run every queued (and due scheduled) job in this process, as a burst worker would."""
     from rq.registry import ScheduledJobRegistry
     from rq.scheduler import RQScheduler
-    from rq.worker import SimpleWorker
 
-    from core.queue import ALL_QUEUES
+    from core.queue import ALL_QUEUES, SERIALIZER
+    from workers.guard import GuardedWorker
 
-    worker = SimpleWorker(list(ALL_QUEUES), connection=services.redis)
-    scheduler = RQScheduler(list(ALL_QUEUES), connection=services.redis)
+    worker = GuardedWorker(list(ALL_QUEUES), connection=services.redis, serializer=SERIALIZER)
+    scheduler = RQScheduler(list(ALL_QUEUES), connection=services.redis, serializer=SERIALIZER)
     scheduler.acquire_locks()
     rounds = 0
     for rounds in range(1, max_rounds + 1):

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from redis.exceptions import RedisError
 from rq.job import Job
 from rq.scheduler import RQScheduler
-from rq.worker import SimpleWorker
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import logs
@@ -26,8 +25,9 @@ from bot.dialogue.errors import DialogueUnavailable
 from core.oncall import escalate_due
 from bot.services import Services
 from core.config import Config
-from core.queue import INBOUND, MODELS, SCHEDULE, SCHEDULED, SEND
+from core.queue import INBOUND, MODELS, SCHEDULE, SCHEDULED, SEND, SERIALIZER
 from workers import language, runtime
+from workers.guard import GuardedWorker
 from workers.heartbeat import QUEUE_WAIT, Heartbeat
 from workers.scheduling import tick
 from workers.sweeper import sweep
@@ -35,8 +35,9 @@ from workers.sweeper import sweep
 log = logging.getLogger("workers")
 
 
-class ModelWorker(SimpleWorker):
-    """RQ's SimpleWorker (no fork) that also times how long each job waited in its queue."""
+class ModelWorker(GuardedWorker):
+    """RQ's SimpleWorker (no fork), running only our jobs (``workers.guard``), that also times
+    how long each job waited in its queue."""
 
     def prepare_job_execution(self, job: Job, remove_from_intermediate_queue: bool = False) -> None:
         super().prepare_job_execution(job, remove_from_intermediate_queue)
@@ -55,7 +56,7 @@ class Housekeeping(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        scheduler = RQScheduler(self.queues, connection=self.services.redis)
+        scheduler = RQScheduler(self.queues, connection=self.services.redis, serializer=SERIALIZER)
         last_lock = last_sweep = last_tick = 0.0
         interval = self.services.config.SWEEP_INTERVAL_S
         tick_every = self.services.config.SCHEDULE_TICK_S
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             # The service stays fully useful without generation: free text gets approved fallbacks.
             log.warning("worker.dialogue_unavailable", extra={"reason": str(exc)[:200]})
     queues = [q for q in args.queues.split(",") if q]
-    worker = ModelWorker(queues, connection=services.redis)
+    worker = ModelWorker(queues, connection=services.redis, serializer=SERIALIZER)
     heartbeat = Heartbeat(services.redis, worker.name, queues, config.WORKER_HEARTBEAT_S)
     heartbeat.start()
     housekeeping = None

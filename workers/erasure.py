@@ -15,7 +15,7 @@ from rq.job import Job
 from sqlalchemy import delete, select
 
 from bot.services import Services
-from core.queue import inbound_job_id, send_job_id
+from core.queue import SERIALIZER, inbound_job_id, send_job_id
 from core.tables import AuditEvent, ConsentRecord, Contact, Escalation, InboundMessage, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def _drop_jobs(services: Services, job_ids: list[str]) -> int:
     dropped = 0
     for job_id in job_ids:
         try:
-            Job.fetch(job_id, connection=services.redis).delete(remove_from_queue=True)
+            Job.fetch(job_id, connection=services.redis, serializer=SERIALIZER).delete(remove_from_queue=True)
             dropped += 1
         except NoSuchJobError:
             continue

@@ -75,7 +75,7 @@ def parse_inbound(form: Mapping[str, str]) -> InboundForm:
     if len(body) > _MAX_BODY_CHARS:
         raise BadRequest("Body is too long")
     raw_media = (form.get("NumMedia") or "0").strip()
-    if not raw_media.isdigit():
+    if not raw_media.isdecimal():
         raise BadRequest("NumMedia is not a number")
     return InboundForm(
         message_sid=sid,

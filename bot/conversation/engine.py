@@ -63,6 +63,15 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" .!?,;:")
 
 
+def number(folded: str) -> int | None:
+    """A whole number typed in any script's decimal digits ("3", "٣", "३"), else None.
+
+    str.isdigit() also accepts characters int() cannot read (superscripts, Kharoshthi "𐩀"),
+    so a reply to a numbered question is read with this, never with isdigit() and int().
+    """
+    return int(folded) if folded.isdecimal() and len(folded) <= 6 else None
+
+
 class Engine:
     """Runs one turn. Holds only content, settings and stateless helpers, never per-person data."""
 
@@ -280,8 +289,9 @@ class Engine:
         choices = self.enabled_locales()
         folded = fold(text)
         chosen = None
-        if folded.isdigit() and 1 <= int(folded) <= len(choices):
-            chosen = choices[int(folded) - 1]
+        picked = number(folded)
+        if picked is not None and 1 <= picked <= len(choices):
+            chosen = choices[picked - 1]
         for code in choices:
             if folded in {fold(code), fold(native_name(code))}:
                 chosen = code

@@ -36,12 +36,13 @@ def ask(engine: Engine, out: Outcome, locale: str, channel: str) -> None:
 
 def match(engine: Engine, text: str) -> Any:
     """The region a reply names: its number in the list, its name or its id; None otherwise."""
-    from bot.conversation.engine import fold
+    from bot.conversation.engine import fold, number
 
     regions = engine.regions()
     folded = fold(text)
-    if folded.isdigit() and 1 <= int(folded) <= len(regions):
-        return regions[int(folded) - 1]
+    picked = number(folded)
+    if picked is not None and 1 <= picked <= len(regions):
+        return regions[picked - 1]
     return next((r for r in regions if folded and folded in {fold(r.id), fold(r.name)}), None)
 
 

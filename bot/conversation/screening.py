@@ -26,17 +26,17 @@ def start(engine: "Engine", out: Outcome, instrument_id: str, locale: str, chann
 
 
 def answer(engine: "Engine", out: Outcome, text: str, locale: str, channel: str) -> Outcome:
-    from bot.conversation.engine import fold
+    from bot.conversation.engine import fold, number
 
     instrument = engine.content.screening(out.state["instrument"])
     answers = [int(a) for a in out.state.get("answers", [])]
     allowed = {option.value for option in instrument.scale}
     folded = fold(text)
-    if not folded.isdigit() or int(folded) not in allowed:
+    value = number(folded)
+    if value is None or value not in allowed:
         engine.say(out, "screening.invalid_answer", locale, channel)
         engine.say(out, instrument.questions[len(answers)].message_id, locale, channel)
         return out
-    value = int(folded)
     question = instrument.questions[len(answers)]
     answers.append(value)
     if question.crisis_if_above is not None and value > question.crisis_if_above:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.twilio import RETRYABLE_CODES, UNSUBSCRIBED
 from bot.portal.errors import PortalError
-from core.queue import ALL_QUEUES, SCHEDULED, SEND, send_job_id
+from core.queue import ALL_QUEUES, SCHEDULED, SEND, SERIALIZER, send_job_id
 from core.tables import (
     Contact,
     CourseEnrollment,
@@ -272,10 +272,10 @@ def failed_jobs(redis: Redis, limit: int) -> dict[str, Section]:
     """Each queue's failed registry: its size and its newest jobs (a job expires after its failure_ttl)."""
     sections: dict[str, Section] = {}
     for name in ALL_QUEUES:
-        registry = FailedJobRegistry(name, connection=redis)
+        registry = FailedJobRegistry(name, connection=redis, serializer=SERIALIZER)
         total = registry.count
         ids = registry.get_job_ids(0, limit - 1, desc=True, cleanup=False) if total else []
-        jobs = [j for j in Job.fetch_many(ids, connection=redis) if j is not None]
+        jobs = [j for j in Job.fetch_many(ids, connection=redis, serializer=SERIALIZER) if j is not None]
         sections[name] = Section(total, [_job(j, name) for j in jobs])
     return sections
 
@@ -370,7 +370,7 @@ def forget_failed_sends(redis: Redis, outbox_id: int, attempts: int) -> int:
     """Drop a retried row's earlier send jobs from the failed registries (the retry supersedes them)."""
     removed = 0
     for name in (SEND, SCHEDULED):
-        registry = FailedJobRegistry(name, connection=redis)
+        registry = FailedJobRegistry(name, connection=redis, serializer=SERIALIZER)
         for attempt in range(attempts + 1):
             job_id = send_job_id(outbox_id, attempt)
             if job_id in registry:
@@ -387,6 +387,6 @@ def requeue_job(redis: Redis, queue: str, job_id: str) -> Job:
     if queue not in ALL_QUEUES:
         raise RetryRefused(_("There is no such queue."))
     try:
-        return FailedJobRegistry(queue, connection=redis).requeue(job_id)
+        return FailedJobRegistry(queue, connection=redis, serializer=SERIALIZER).requeue(job_id)
     except (InvalidJobOperation, NoSuchJobError) as exc:
         raise RetryRefused(_("This job is no longer in the failed list; it may have been retried already.")) from exc
