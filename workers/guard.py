@@ -28,15 +28,20 @@ from core.exceptions import SendError
 
 log = logging.getLogger(__name__)
 
-JOB_FUNCTIONS = frozenset(
-    {
-        "workers.jobs.handle_inbound",
-        "workers.jobs.send_outbound",
-        "workers.jobs.erase_contact",
-        "workers.jobs.purge_expired_messages",
-        "workers.jobs.finish_erasures",
-    }
-)
+def _job_functions() -> frozenset[str]:
+    """Every public function defined in workers.jobs, the module that holds the service's jobs."""
+    import inspect
+
+    from workers import jobs
+
+    return frozenset(
+        f"{jobs.__name__}.{name}"
+        for name, fn in inspect.getmembers(jobs, inspect.isfunction)
+        if fn.__module__ == jobs.__name__ and not name.startswith("_")
+    )
+
+
+JOB_FUNCTIONS = _job_functions()
 
 
 def redacted_traceback(etype: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> str:
