@@ -20,6 +20,7 @@ from bot.portal import (
     content_views,
     editor_views,
     failures_views,
+    oncall_views,
     reports_views,
     roles,
     security,
@@ -37,6 +38,7 @@ for child in (
     reports_views.bp,
     users_views.bp,
     failures_views.bp,
+    oncall_views.bp,
 ):
     portal.register_blueprint(child)
 

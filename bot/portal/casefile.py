@@ -8,6 +8,7 @@ they are sent in order, exactly once, through the normal sending path.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from bot.portal.errors import CaseError
 from bot.portal.models import User
+from bot.portal.roles import ADMIN
+from core.oncall.alerts import AckResult, acknowledge, owner_name
 from core.sms import compose, segment_info
 from core.tables import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage, utcnow
 from workers.sending import body_digest
@@ -151,6 +154,7 @@ def store_reply(
     if contact.opted_out:
         raise CaseError(_("This person has opted out; the service must not message them."))
     plan = plan_reply(text, contact.channel, segment_budget)
+    take(session, escalation, staff)
     rows = []
     for part in plan.parts:
         info = segment_info(part)
@@ -176,8 +180,25 @@ def store_reply(
             detail={"escalation_id": escalation.id, "parts": len(rows)},
         )
     )
+    if escalation.first_reply_at is None:
+        escalation.first_reply_at = utcnow()
     session.flush()
     return [row.id for row in rows]
+
+
+def take(session: Session, escalation: Escalation, staff: User) -> None:
+    """Make ``staff`` the owner ("I'm on it"); replying to an untaken case takes it too.
+
+    One conditional update decides: two health workers can never both own a case. An admin
+    may still act on a case someone else owns (for cover); everyone else is told who owns it.
+    """
+    if escalation.status == "open" and escalation.acknowledged_at is None:
+        result, _case = acknowledge(session, escalation.id, staff.id, "portal", str(staff.id))
+        session.refresh(escalation)
+        if result == AckResult.TAKEN:
+            return
+    if escalation.owner_id not in (None, staff.id) and staff.role != ADMIN:
+        raise CaseError(_("%(owner)s owns this case.", owner=owner_name(session, escalation)))
 
 
 def _hand_back(session: Session, escalation: Escalation) -> None:
@@ -209,3 +230,27 @@ def close(session: Session, escalation: Escalation, staff: User, outcome: str) -
             detail={"escalation_id": escalation.id, "outcome": outcome},
         )
     )
+
+
+PREVIEW_CHARS = 60
+_NUMBERS = re.compile(r"\+?\d[\d\s().-]{3,}\d")
+_ADDRESSES = re.compile(r"\S+@\S+|https?://\S+|www\.\S+", re.IGNORECASE)
+
+
+def safe_preview(text: str) -> str:
+    """A short look at what the person wrote, for the queue: numbers and addresses hidden, one line."""
+    flat = " ".join(text.split())
+    flat = _ADDRESSES.sub("[…]", _NUMBERS.sub("[…]", flat))
+    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1].rstrip() + "…"
+
+
+def previews(session: Session, cipher: Any, cases: list[Escalation], viewer: User) -> dict[int, str]:
+    """Case id -> a safe preview of the message that opened (or last raised) it; the look is audited."""
+    ids = {case.inbound_id: case.id for case in cases if case.inbound_id}
+    if not ids:
+        return {}
+    rows = session.execute(select(InboundMessage.id, InboundMessage.body_enc).where(InboundMessage.id.in_(ids)))
+    found = {ids[row.id]: safe_preview(cipher.decrypt(row.body_enc, b"body")) for row in rows if row.body_enc}
+    if found:
+        session.add(AuditEvent(actor=str(viewer.id), action="cases.previewed", detail={"escalation_ids": sorted(found)}))
+    return found

@@ -16,6 +16,7 @@ from bot.portal.errors import CaseError
 from bot.portal.i18n import current_language
 from bot.portal.roles import CASES_ACT, CASES_VIEW
 from bot.portal.web import current_user, db, require, services
+from core.oncall.categories import category_of
 from core.tables import Contact, Escalation
 from workers.sending import queue_next_for
 
@@ -46,12 +47,16 @@ def queue() -> Any:
     rows = casefile.queue(db(), status)
     ids = [e.contact_id for e in rows if e.contact_id]
     contacts = {c.id: c for c in db().scalars(select(Contact).where(Contact.id.in_(ids)))} if ids else {}
+    previews = casefile.previews(db(), services().cipher, rows, current_user())
+    db().commit()  # the record that these previews were shown
     return render_template(
         "portal/cases.html",
         cases=rows,
         contacts=contacts,
         status=status,
-        names=user_names({staff_id(e.closed_by) for e in rows}),
+        previews=previews,
+        category=category_of,
+        names=user_names({staff_id(e.closed_by) for e in rows} | {e.owner_id for e in rows}),
     )
 
 
@@ -84,7 +89,7 @@ def _render_case(escalation: Escalation, reply: str = "", phone: str | None = No
         )
         translated, missing_model = _translations(lines, current_language())
     db().commit()  # the audit record of this view is kept even if rendering fails later
-    staff = user_names({line.staff_id for line in lines} | {staff_id(escalation.closed_by)})
+    staff = user_names({line.staff_id for line in lines} | {staff_id(escalation.closed_by), escalation.owner_id})
     return render_template(
         "portal/case.html",
         case=escalation,
@@ -96,6 +101,7 @@ def _render_case(escalation: Escalation, reply: str = "", phone: str | None = No
         phone=phone,
         outcomes=casefile.OUTCOMES,
         staff=staff,
+        category=category_of(escalation),
     ), status
 
 
@@ -114,6 +120,22 @@ def phone(case_id: int) -> Any:
         abort(404)
     number = casefile.reveal_phone(db(), services().cipher, contact, current_user(), escalation.id)
     return _render_case(escalation, phone=number)
+
+
+@bp.post("/<int:case_id>/take")
+@require(CASES_ACT)
+def take(case_id: int) -> Any:
+    """ "I'm on it": the health worker owns the case, and the on-call ladder stops."""
+    escalation = _case(case_id)
+    try:
+        casefile.take(db(), escalation, current_user())
+    except CaseError as exc:
+        db().rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("portal.cases.case", case_id=case_id))
+    db().commit()
+    flash(_("You own this case."), "ok")
+    return redirect(url_for("portal.cases.case", case_id=case_id))
 
 
 @bp.post("/<int:case_id>/reply")

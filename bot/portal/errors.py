@@ -53,3 +53,7 @@ class ContentProblems(WorkflowError):
 
 class CaseError(PortalError):
     """A case action that is not possible (closed case, opted-out person...)."""
+
+
+class RotaError(PortalError):
+    """A rota shift or a staff number that cannot be saved, and why."""
