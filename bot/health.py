@@ -9,7 +9,7 @@ reaches Redis through each worker's heartbeat (bot.telemetry).
 from __future__ import annotations
 
 import logging
-from datetime import timezone
+from datetime import timedelta, timezone
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
@@ -108,6 +108,37 @@ def _worker_families(redis: Any, registry: CollectorRegistry) -> None:
     registry.register(families)
 
 
+def _response_families(services: Any, registry: CollectorRegistry) -> None:
+    """Staff response over the last 7 days, per region (the reports page has it per week)."""
+    from core.oncall.response_report import by_region
+
+    alerted = Gauge("tumaini_cases_alerted", "Cases that alerted on call, last 7 days", ["region"], registry=registry)
+    breached = Gauge("tumaini_cases_breached", "Alerted cases not acknowledged in their time, last 7 days",
+                     ["region"], registry=registry)
+    ack = Gauge("tumaini_case_time_to_acknowledge_seconds", "Time to acknowledge, last 7 days",
+                ["region", "stat"], registry=registry)
+    reply = Gauge("tumaini_case_time_to_first_reply_seconds", "Time to the first staff reply, last 7 days",
+                  ["region", "stat"], registry=registry)
+    unowned = Gauge("tumaini_cases_unacknowledged", "Open alerted cases nobody has taken", ["region"],
+                    registry=registry)
+    now = utcnow()
+    with services.db.session() as session:
+        for row in by_region(session, now - timedelta(days=7), now, services.config.DEFAULT_REGION):
+            alerted.labels(row.region).set(row.alerted)
+            breached.labels(row.region).set(row.breached)
+            for gauge, median, longest in ((ack, row.ack_median_s, row.ack_max_s),
+                                           (reply, row.reply_median_s, row.reply_max_s)):
+                if median is not None:
+                    gauge.labels(row.region, "median").set(median)
+                    gauge.labels(row.region, "max").set(longest)
+        for region, count in session.execute(
+            select(Escalation.region, func.count()).where(
+                Escalation.status == "open", Escalation.acknowledged_at.is_(None), Escalation.ack_due_at.is_not(None))
+            .group_by(Escalation.region)
+        ):
+            unowned.labels(region or services.config.DEFAULT_REGION).set(count)
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
     services = _services()
@@ -148,6 +179,7 @@ def metrics() -> Response:
             opened = opened if opened.tzinfo else opened.replace(tzinfo=timezone.utc)
             escalation_age.labels(severity).set((utcnow() - opened).total_seconds())
     oldest.set(_oldest_pending_age(services))
+    _response_families(services, registry)
     try:
         workers.set(Worker.count(connection=services.redis))
         for name, count in services.jobs.depth().items():

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.portal.feedback import ModuleFeedback, module_feedback
+from core.oncall.response_report import WeekRegion, weekly
 from core.tables import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage
 
 MODULE_COMPLETED = "module_completed:"
@@ -47,6 +48,7 @@ class Report:
     screenings: dict[str, dict[str, int]] = field(default_factory=dict)
     escalations: dict[str, int] = field(default_factory=dict)
     feedback: list[ModuleFeedback] = field(default_factory=list)  # per module and locale
+    response: list[WeekRegion] = field(default_factory=list)  # staff response times per week and region
 
     @property
     def busiest(self) -> int:
@@ -117,6 +119,7 @@ def build(session: Session, days: int = 30, today: date | None = None) -> Report
         ).all()
     )
     report.feedback = module_feedback(session, since)
+    report.response = weekly(session, since, datetime.now(UTC))
     return report
 
 
@@ -139,6 +142,14 @@ def to_csv(report: Report) -> str:
             writer.writerow(["screenings", instrument, band, n])
     for severity, n in sorted(report.escalations.items()):
         writer.writerow(["escalations_opened", severity, "", n])
+    for r in report.response:
+        key, region = r.week.isoformat(), r.region
+        writer.writerow(["cases_alerted", key, region, r.alerted])
+        writer.writerow(["cases_acknowledged", key, region, r.acknowledged])
+        writer.writerow(["cases_breached", key, region, r.breached])
+        writer.writerow(["ack_median_seconds", key, region, "" if r.ack_median_s is None else round(r.ack_median_s)])
+        writer.writerow(["first_reply_median_seconds", key, region,
+                         "" if r.reply_median_s is None else round(r.reply_median_s)])
     for f in report.feedback:
         writer.writerow(["module_started", f.module, f.locale, f.started])
         writer.writerow(["module_finished", f.module, f.locale, f.finished])

@@ -117,3 +117,55 @@ def test_the_case_list_fits_a_412_px_phone(portal_app, make_user, make_case, chr
     assert tab.page.locator("ol.cases li").first.locator(".preview").inner_text().startswith("Nimechoka")
     assert "suicide risk" in tab.page.locator("ol.cases").inner_text()
     tab.shot("portal-case-list-412.png")
+
+
+def test_reports_and_metrics_show_response_times_and_breaches(portal_app, sign_in, services):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    now = utcnow()
+    opened = now - timedelta(hours=2)
+    five = timedelta(minutes=5)
+    with services.db.session() as session:
+        for acked, replied in (
+            (timedelta(minutes=2), timedelta(minutes=4)),
+            (timedelta(minutes=10), None),
+            (None, None),
+        ):
+            session.add(
+                Escalation(
+                    severity="imminent",
+                    reason="",
+                    region="demo",
+                    opened_at=opened,
+                    ack_due_at=opened + five,
+                    acknowledged_at=opened + acked if acked else None,
+                    first_reply_at=opened + replied if replied else None,
+                    alert_tier=1,
+                )
+            )
+        session.add(Escalation(severity="concern", reason="", region="demo", opened_at=opened))  # never alerted
+    browser, _user = sign_in("health_worker")
+    page = browser.get("/portal/reports?days=7").get_data(as_text=True)
+    assert "Response to cases, per week and region" in page
+    table = page[page.index('id="response-times"') : page.index("</table>", page.index('id="response-times"'))]
+    assert "<td>demo</td><td>3</td>" in table.replace("\n", "").replace("  ", "")
+    assert "6.0 min · 10.0 min" in table  # median of 2 and 10 minutes, and the longest
+    assert "4.0 min · 4.0 min" in table
+    assert '<strong class="warn">2</strong>' in table
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(browser.get("/portal/reports.csv?days=7").get_data(as_text=True))))
+    figures = {(r[0], r[2]): r[3] for r in rows}
+    assert figures[("cases_breached", "demo")] == "2" and figures[("ack_median_seconds", "demo")] == "360"
+
+    families = {
+        f.name: f
+        for f in text_string_to_metric_families(portal_app.test_client().get("/metrics").get_data(as_text=True))
+    }
+    values = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples}
+    assert values[("tumaini_cases_alerted", (("region", "demo"),))] == 3
+    assert values[("tumaini_cases_breached", (("region", "demo"),))] == 2
+    assert values[("tumaini_case_time_to_acknowledge_seconds", (("region", "demo"), ("stat", "median")))] == 360
+    assert values[("tumaini_case_time_to_first_reply_seconds", (("region", "demo"), ("stat", "max")))] == 240
+    assert values[("tumaini_cases_unacknowledged", (("region", "demo"),))] == 1
