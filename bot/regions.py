@@ -13,8 +13,16 @@ from typing import Any
 
 
 def country_for_number(number: str) -> str | None:
-    """The ISO country code ("KE") of an E.164 number, or None when it cannot be told."""
+    """The ISO country code ("KE") of an E.164 number, or None when it cannot be told.
+
+    A WhatsApp business-scoped user id ("KE.1234...") names its country in its prefix.
+    """
     import phonenumbers  # its metadata loads on first use, not at import
+
+    from bot.channels.base import country_of_business_user_id
+
+    if (country := country_of_business_user_id(number)) is not None:
+        return country
 
     try:
         parsed = phonenumbers.parse(number, None)

@@ -7,15 +7,16 @@ URL Twilio actually signed, so it holds behind a reverse proxy or a tunnel.
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import select, update
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import OperationalError
-from twilio.request_validator import RequestValidator
 
-from bot.channels.base import parse_inbound
+from bot.channels.base import StatusUpdate
 from bot.ingest import ingest
 from core.exceptions import BadRequest
 from core.tables import Contact, OutboxMessage, OutboxStatus, utcnow
@@ -25,7 +26,6 @@ bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 FORM_TYPE = "application/x-www-form-urlencoded"
-UNSUBSCRIBED = 21610
 
 
 def _services():
@@ -58,7 +58,7 @@ def read_signed_form() -> dict[str, str]:
         abort(_error(503, "webhook not configured (TWILIO_AUTH_TOKEN is empty)"))
     signature = request.headers.get("X-Twilio-Signature", "")
     url = config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?")
-    if not signature or not RequestValidator(config["TWILIO_AUTH_TOKEN"]).validate(url, form, signature):
+    if not _services().channel.verify(url, form, signature):
         log.warning("webhook.bad_signature", extra={"path": request.path})
         abort(_error(403, "invalid signature"))
     return form
@@ -68,7 +68,7 @@ def read_signed_form() -> dict[str, str]:
 def messages() -> Response:
     form = read_signed_form()
     try:
-        inbound = parse_inbound(form)
+        inbound = _services().channel.parse_inbound(form)
     except BadRequest as exc:
         return _error(400, str(exc))
     try:
@@ -81,38 +81,61 @@ def messages() -> Response:
 
 @bp.post("/status")
 def status() -> Response:
-    """Record a delivery status; never move a message backwards (delivered stays delivered)."""
+    """Record a delivery status; never move a message backwards (delivered stays delivered).
+
+    A send the provider refused for now (a WhatsApp rate limit, a full queue) goes back
+    in line with the send backoff, as a new attempt; a 21610 opts the person out.
+    """
     form = read_signed_form()
-    sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    new_status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
-    if not sid or not new_status:
-        return _error(400, "MessageSid and MessageStatus are required")
-    mapped = {"queued": OutboxStatus.SENT, "accepted": OutboxStatus.SENT, "sending": OutboxStatus.SENT,
-              "sent": OutboxStatus.SENT, "delivered": OutboxStatus.DELIVERED, "read": OutboxStatus.READ,
-              "undelivered": OutboxStatus.UNDELIVERED, "failed": OutboxStatus.FAILED}.get(new_status)
-    if mapped is None:
-        return _error(400, "unknown MessageStatus")
-    raw_code = form.get("ErrorCode") or ""
-    code = int(raw_code) if raw_code.isdecimal() else None
+    try:
+        update = _services().channel.map_status(form)
+    except BadRequest as exc:
+        return _error(400, str(exc))
+    if update.status is None:
+        return Response(EMPTY_TWIML, mimetype="text/xml")
     services = _services()
     try:
-        with services.db.session() as session:
-            row = session.scalars(select(OutboxMessage).where(OutboxMessage.provider_sid == sid)).first()
-            if row is None:
-                log.info("status.unknown_sid")
-                return Response(EMPTY_TWIML, mimetype="text/xml")
-            if OutboxStatus.RANK[mapped] > OutboxStatus.RANK.get(row.status, 0):
-                row.status = mapped
-                row.status_at = utcnow()
-                if code is not None:
-                    row.error_code = code
-            if code == UNSUBSCRIBED and row.contact_id is not None:
-                session.execute(
-                    update(Contact).where(Contact.id == row.contact_id)
-                    .values(opted_out=True, opted_out_at=utcnow().astimezone(UTC))
-                )
-            log.info("status.recorded", extra={"outbox_id": row.id, "status": mapped, "code": code})
+        retry = _record_status(services, update)
     except OperationalError:
         log.error("status.db_unavailable", exc_info=True)
         return _error(503, "storage unavailable; retry")
+    if retry is not None:
+        row_id, attempt, delay, scheduled = retry
+        try:
+            services.jobs.enqueue_send(row_id, attempt, delay_s=delay, scheduled=scheduled)
+        except RedisError:
+            # The row is pending again, so the sweeper queues it when Redis is back.
+            log.warning("status.enqueue_failed", extra={"outbox_id": row_id})
     return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+def _record_status(services, update: StatusUpdate) -> tuple[int, int, float, bool] | None:
+    """Store the status; return (row id, attempt, delay, scheduled) when the send should be tried again."""
+    config = services.config
+    with services.db.session() as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.provider_sid == update.provider_sid)).first()
+        if row is None:
+            log.info("status.unknown_sid")
+            return None
+        if update.opt_out and row.contact_id is not None:
+            session.execute(
+                sql_update(Contact)
+                .where(Contact.id == row.contact_id)
+                .values(opted_out=True, opted_out_at=utcnow().astimezone(UTC))
+            )
+        log.info("status.recorded", extra={"outbox_id": row.id, "status": update.status, "code": update.error_code})
+        if OutboxStatus.RANK[update.status] <= OutboxStatus.RANK.get(row.status, 0):
+            return None
+        if update.retry and row.status == OutboxStatus.SENT and row.attempts < config.SEND_MAX_ATTEMPTS:
+            backoff = config.send_backoff
+            delay = float(backoff[min(max(row.attempts - 1, 0), len(backoff) - 1)])
+            row.status, row.provider_sid = OutboxStatus.PENDING, None
+            row.error_code, row.error = update.error_code, f"twilio {update.error_code}: sending again later"
+            row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+            log.warning("status.retry_later", extra={"outbox_id": row.id, "code": update.error_code, "delay_s": delay})
+            return row.id, row.attempts, delay, row.enrollment_id is not None
+        row.status = update.status
+        row.status_at = utcnow()
+        if update.error_code is not None:
+            row.error_code = update.error_code
+    return None

@@ -44,3 +44,7 @@ class RecipientOptedOut(PermanentSendError):
 
 class SendOutcomeUnknown(SendError):
     """The request may have reached the provider; resending could duplicate it."""
+
+
+class OutsideWhatsAppWindow(PermanentSendError):
+    """WhatsApp refused a free-form message: the person's last message is more than 24 h old (Twilio 63016)."""

@@ -24,10 +24,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.channels.base import SMS, WHATSAPP
+from bot.channels.base import SMS, WHATSAPP, is_phone_number
 from bot.services import Services
 from bot.timezones import QuietHours, UnknownZone, zone
 from core.exceptions import (
+    OutsideWhatsAppWindow,
     PermanentSendError,
     RecipientOptedOut,
     RetryableSendError,
@@ -65,12 +66,17 @@ def next_pending(session: Session, contact_id: int) -> OutboxMessage | None:
 
 
 def _release_waiting(session: Session, contact_id: int) -> None:
-    """The person wrote: rows held for the WhatsApp window may go now."""
+    """The person wrote: rows held for the WhatsApp window may go now.
+
+    A row WhatsApp itself refused as outside the window (63016, stamped with status_at)
+    waits for a message written after that refusal.
+    """
     fresh = utcnow() - WHATSAPP_WINDOW
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.contact_id == contact_id, OutboxMessage.status == OutboxStatus.WAITING,
-               exists().where(Contact.id == contact_id, Contact.last_inbound_at >= fresh))
+               exists().where(Contact.id == contact_id, Contact.last_inbound_at >= fresh,
+                              or_(OutboxMessage.status_at.is_(None), Contact.last_inbound_at > OutboxMessage.status_at)))
         .values(status=OutboxStatus.PENDING)
     )
 
@@ -174,7 +180,7 @@ def _route(services: Services, item: _Pending, now: datetime) -> tuple[str, str 
     template = templates.get(item.locale or "") or templates.get(services.content.default_locale)
     if template:
         return WHATSAPP, template
-    if item.sms_fallback:
+    if item.sms_fallback and is_phone_number(item.number):  # a WhatsApp user id cannot receive SMS
         return SMS, None
     return None
 
@@ -322,6 +328,12 @@ def send_row(services: Services, outbox_id: int) -> str:
         log.warning("send.opted_out", extra={"outbox_id": outbox_id, "code": exc.code})
         queue_next_for(services, item.contact_id)
         return "opted-out"
+    except OutsideWhatsAppWindow as exc:
+        _finish(services, outbox_id, status=OutboxStatus.WAITING, error_code=exc.code,
+                error="outside the WhatsApp 24 h window (refused by WhatsApp)", status_at=utcnow())
+        log.info("send.outside_window", extra={"outbox_id": outbox_id})
+        queue_next_for(services, item.contact_id)
+        return "waiting"
     except RetryableSendError as exc:
         _finish(services, outbox_id, status=OutboxStatus.PENDING, error_code=exc.code, error=str(exc))
         return _retry_later(services, item, attempts, str(exc))
@@ -336,7 +348,7 @@ def send_row(services: Services, outbox_id: int) -> str:
         queue_next_for(services, item.contact_id)
         raise
     _finish(services, outbox_id, status=OutboxStatus.SENT, provider_sid=receipt.provider_sid, sent_at=utcnow(),
-            error=None)
+            error=None, error_code=None)
     log.info("send.sent", extra={"outbox_id": outbox_id, "attempts": attempts, "template": bool(template)})
     queue_next_for(services, item.contact_id)
     return "sent"

@@ -1,6 +1,15 @@
-"""Messaging channels behind one interface: verify, parse, send, map status."""
+"""Messaging channels behind one interface: verify, parse inbound, send, map status."""
 
-from bot.channels.base import Channel, InboundForm, SendReceipt, channel_of_address, parse_inbound
-from bot.channels.twilio import TwilioMessaging
+from bot.channels.base import Channel, InboundForm, SendReceipt, StatusUpdate, channel_of_address
+from bot.channels.twilio import TwilioMessaging, map_status, parse_inbound
 
-__all__ = ["Channel", "InboundForm", "SendReceipt", "TwilioMessaging", "channel_of_address", "parse_inbound"]
+__all__ = [
+    "Channel",
+    "InboundForm",
+    "SendReceipt",
+    "StatusUpdate",
+    "TwilioMessaging",
+    "channel_of_address",
+    "map_status",
+    "parse_inbound",
+]

@@ -1,24 +1,28 @@
-"""The channel interface and Twilio's inbound form, decoded into a typed record.
+"""The channel interface: verify a webhook, parse an inbound message, send, map a delivery status.
 
 SMS and WhatsApp arrive on the same webhook; WhatsApp addresses carry a
-``whatsapp:`` prefix. Parsing checks every field the pipeline relies on, so a
-malformed request is refused with a clear 400 before anything is stored.
+``whatsapp:`` prefix. A person is identified by a bare address: an E.164 phone
+number (the same person on SMS and WhatsApp), or, for a WhatsApp user who does
+not share a number, WhatsApp's business-scoped user id (``US.13491208655302741918``).
+Both are keyed (HMAC) and encrypted the same way; only a phone number can
+receive SMS.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from core.exceptions import BadRequest
-
 SMS = "sms"
 WHATSAPP = "whatsapp"
 CHANNELS = (SMS, WHATSAPP)
-_MAX_BODY_CHARS = 4096 * 4
-_SID_CHARS = set("0123456789abcdefABCDEF")
+
+# WhatsApp business-scoped user ids: a two-letter country, an optional "ENT." (a parent id), then letters
+# and digits. A phone number has no dot, so the two kinds of address can never collide.
+_BUSINESS_USER_ID = re.compile(r"^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$")
 
 
 def channel_of_address(address: str) -> str:
@@ -26,7 +30,7 @@ def channel_of_address(address: str) -> str:
 
 
 def bare_number(address: str) -> str:
-    """The E.164 number without a channel prefix, used as the person's identity."""
+    """The person's address without a channel prefix, used as their identity."""
     return address.split(":", 1)[1] if address.startswith("whatsapp:") else address
 
 
@@ -34,57 +38,46 @@ def address_for(channel: str, number: str) -> str:
     return f"whatsapp:{number}" if channel == WHATSAPP else number
 
 
+def is_phone_number(address: str) -> bool:
+    """An E.164-style number (what SMS can reach), with or without the leading +."""
+    digits = address[1:] if address.startswith("+") else address
+    return 3 <= len(digits) <= 20 and digits.isascii() and digits.isdigit()
+
+
+def is_business_user_id(address: str) -> bool:
+    """A WhatsApp business-scoped user id: an address that is not a phone number."""
+    return bool(_BUSINESS_USER_ID.match(address))
+
+
+def country_of_business_user_id(address: str) -> str | None:
+    """The ISO country a business-scoped user id starts with ("US.1234" -> "US")."""
+    return address[:2] if is_business_user_id(address) else None
+
+
 @dataclass(frozen=True)
 class InboundForm:
     message_sid: str
     channel: str
-    from_number: str  # bare E.164 number: the same person on SMS and WhatsApp
+    # The person's bare address: an E.164 number, or a WhatsApp business-scoped user id.
+    from_number: str
     to_address: str
-    body: str
-    num_media: int
+    body: str  # the text as the person wrote it (base64 transport encoding undone, button text used)
+    num_media: int  # attachments, counting a shared location (its coordinates are never kept)
 
 
-def _valid_sid(sid: str) -> bool:
-    return 2 < len(sid) <= 64 and sid[:2].isalpha() and set(sid[2:]) <= _SID_CHARS
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A delivery status callback, mapped onto the outbox's own statuses.
 
+    ``status`` is None for statuses that say nothing about an outbound message
+    (an inbound "received"); such callbacks are acknowledged and ignored.
+    """
 
-def _valid_number(number: str) -> bool:
-    digits = number[1:] if number.startswith("+") else number
-    return 3 <= len(digits) <= 20 and digits.isdigit()
-
-
-def parse_inbound(form: Mapping[str, str]) -> InboundForm:
-    """Decode Twilio's message webhook; raise BadRequest naming the problem."""
-    sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
-    if not sid:
-        raise BadRequest("MessageSid is missing")
-    if not _valid_sid(sid):
-        raise BadRequest("MessageSid is malformed")
-    sender = (form.get("From") or "").strip()
-    if not sender:
-        raise BadRequest("From is missing")
-    number = bare_number(sender)
-    if not _valid_number(number):
-        raise BadRequest("From is not a phone number")
-    to_address = (form.get("To") or "").strip()
-    if not to_address:
-        raise BadRequest("To is missing")
-    if channel_of_address(sender) != channel_of_address(to_address):
-        raise BadRequest("From and To are on different channels")
-    body = form.get("Body") or ""
-    if len(body) > _MAX_BODY_CHARS:
-        raise BadRequest("Body is too long")
-    raw_media = (form.get("NumMedia") or "0").strip()
-    if not raw_media.isdecimal():
-        raise BadRequest("NumMedia is not a number")
-    return InboundForm(
-        message_sid=sid,
-        channel=channel_of_address(sender),
-        from_number=number,
-        to_address=to_address,
-        body=body,
-        num_media=int(raw_media),
-    )
+    provider_sid: str
+    status: str | None
+    error_code: int | None = None
+    retry: bool = False  # the provider refused for now (rate limit, queue overflow): send again later
+    opt_out: bool = False  # the recipient unsubscribed: nothing more may be sent
 
 
 @dataclass(frozen=True)
@@ -94,7 +87,16 @@ class SendReceipt:
 
 
 class Channel(Protocol):
-    """What the send job needs from a provider."""
+    """What the webhook and the send job need from a messaging provider."""
+
+    def verify(self, url: str, form: Mapping[str, str], signature: str) -> bool:
+        """True when ``signature`` proves the provider sent ``form`` to ``url``."""
+
+    def parse_inbound(self, form: Mapping[str, str]) -> InboundForm:
+        """Decode an inbound message; raise BadRequest naming the problem."""
+
+    def map_status(self, form: Mapping[str, str]) -> StatusUpdate:
+        """Decode a delivery status callback; raise BadRequest naming the problem."""
 
     def send(self, channel: str, to_number: str, body: str) -> SendReceipt:
         """Hand one message to the provider; raise a SendError subclass on failure."""
