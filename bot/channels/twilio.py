@@ -110,7 +110,7 @@ def classify(exc: TwilioRestException) -> Exception:
     """Map a Twilio API error to the send job's error types."""
     status = exc.status or 0
     code = exc.code
-    message = f"twilio {status} {code or ''} {error_kind(code, status)}".replace("  ", " ").strip()
+    message = f"twilio {status} {code or ''}".strip()
     if code == UNSUBSCRIBED:
         return RecipientOptedOut(message, code=code, status=status)
     if code == OUTSIDE_WINDOW:
