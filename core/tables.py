@@ -308,3 +308,25 @@ class MessageCount(Base):
 # never loads the portal, yet can write a case with an owner.
 if "users" not in Base.metadata.tables:
     Table("users", Base.metadata, Column("id", Integer, primary_key=True))
+
+
+class ErasureRequest(Base):
+    """A person's DELETE, recorded in the turn that confirmed it and finished by a worker or the sweeper.
+
+    ``contact_id`` goes to NULL when the person's rows are gone (``done_at``). ``provider_sids``
+    are Twilio's ids of their messages, kept only until Twilio has deleted its copies too
+    (``twilio_done_at``); ``removed`` counts what went, with no personal data.
+    """
+
+    __tablename__ = "erasure_requests"
+    __table_args__ = (Index("ix_erasure_requests_open", "done_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    provider_sids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    twilio_done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -15,6 +15,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ from core.tables import (
 )
 from content.errors import ContentMissing
 from workers import runtime
+from workers.erasure import request_erasure
 from workers.language import LANGUAGE_DETECTED, identify
 from workers.sending import body_digest, queue_next_for
 
@@ -257,6 +259,8 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
             session.add(AuditEvent(actor="worker", action=LANGUAGE_DETECTED, contact_id=contact.id,
                                    detail=language.audit_detail(message.id)))
         replies = _store_replies(services, session, contact, message, outcome)
+        if outcome.erase:  # recorded with the turn: the person is told only what the database owes them
+            request_erasure(session, contact.id, services.config.ERASURE_DELAY_S)
         done = session.execute(
             update(InboundMessage)
             .where(InboundMessage.id == message_id, InboundMessage.claim_token == token)
@@ -271,6 +275,9 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
                                          "risk": turn.risk, "rules": list(turn.risk_rules),
                                          "lang": language.detection.lang, "mt": language.mt})
     if outcome.erase:
-        services.jobs.enqueue_erasure(contact_id, delay_s=services.config.ERASURE_DELAY_S)
+        try:
+            services.jobs.enqueue_erasure(contact_id, delay_s=services.config.ERASURE_DELAY_S)
+        except RedisError:
+            log.warning("erasure.enqueue_failed")  # the sweeper finishes the recorded request
     queue_next_for(services, contact_id)
     return "processed"

@@ -18,6 +18,7 @@ from bot.services import Services
 from core.oncall.alerts import enqueue_webhook, webhook_job_id
 from core.queue import inbound_job_id
 from core.tables import CaseAlert, InboundMessage, InboundStatus, OutboxMessage, OutboxStatus, utcnow
+from workers import erasure
 from workers.sending import queue_next_for, queue_staff_row
 
 log = logging.getLogger(__name__)
@@ -78,4 +79,6 @@ def sweep(services: Services, grace_s: float | None = None) -> SweepReport:
             outbox_requeued += 1
     if inbound_requeued or outbox_requeued:
         log.info("sweep.requeued", extra={"inbound": inbound_requeued, "outbox": outbox_requeued})
+    # Recorded erasures whose job was lost, and Twilio deletions still to retry.
+    erasure.finish_due(services)
     return SweepReport(inbound_requeued, outbox_requeued)

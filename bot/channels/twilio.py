@@ -339,6 +339,18 @@ class TwilioMessaging:
         """An approved WhatsApp template (ContentSid), the only thing WhatsApp accepts outside the 24 h window."""
         return self._create(WHATSAPP, to_number, content_sid=content_sid, content_variables=json.dumps(variables))
 
+    def delete_message(self, sid: str) -> bool:
+        """Delete Twilio's record of a message (erasure). True once it is gone, including already gone."""
+        try:
+            self._client.messages(sid).delete()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return True
+            raise classify(exc) from exc
+        except requests.exceptions.RequestException as exc:
+            raise RetryableSendError("twilio unreachable") from exc
+        return True
+
     def find_sent(self, channel: str, to_number: str, body_sha256: str, since: datetime) -> str | None:
         try:
             messages = self._client.messages.list(to=address_for(channel, to_number), date_sent_after=since, limit=50)

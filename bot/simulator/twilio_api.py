@@ -89,6 +89,7 @@ class MessageStore(Protocol):
     def for_address(self, to: str) -> list[StoredMessage]: ...
     def next_failure(self, to: str = "") -> Scripted | None: ...
     def received(self, request: ReceivedRequest) -> None: ...
+    def delete(self, sid: str) -> bool: ...
 
 
 @dataclass
@@ -101,6 +102,7 @@ class MemoryStore:
 
     messages: list[StoredMessage] = field(default_factory=list)
     failures: deque[Scripted] = field(default_factory=deque)
+    deleted: list[StoredMessage] = field(default_factory=list)  # deleted through the API, in order
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     by_address: dict[str, Scripted] = field(default_factory=dict)
@@ -131,6 +133,13 @@ class MemoryStore:
     def received_requests(self) -> list[ReceivedRequest]:
         with self.lock:
             return list(self.log)
+
+    def delete(self, sid: str) -> bool:
+        with self.lock:
+            gone = [m for m in self.messages if m.sid == sid]
+            self.messages[:] = [m for m in self.messages if m.sid != sid]
+            self.deleted.extend(gone)
+            return bool(gone)
 
     def script(self, *failures: Scripted) -> None:
         with self.lock:
@@ -189,6 +198,13 @@ class RedisStore:
 
     def received(self, request: ReceivedRequest) -> None:
         return None
+
+    def delete(self, sid: str) -> bool:
+        for key in self.redis.scan_iter("standin:messages:*"):
+            for raw in self.redis.lrange(key, 0, -1):
+                if json.loads(raw).get("sid") == sid:
+                    return bool(self.redis.lrem(key, 0, raw))
+        return False
 
 
 def _error(status: int, code: int | None, message: str) -> Response:
@@ -304,6 +320,18 @@ def make_blueprint(
             "uri": f"/2010-04-01/Accounts/{account_sid}/Messages.json",
         }
         return Response(json.dumps(payload), mimetype="application/json")
+
+    @bp.delete("/2010-04-01/Accounts/<sid>/Messages/<message_sid>.json")
+    def remove(sid: str, message_sid: str) -> Response:
+        """Twilio's DELETE of a message record: 204, or 404 when there is no such message."""
+        if not _authorised(sid):
+            return _error(401, 20003, "Authenticate")
+        failure = store.next_failure()
+        if failure is not None and failure.status >= 400:
+            return _error(failure.status, failure.code, failure.message)
+        if not store.delete(message_sid):
+            return _error(404, 20404, f"The requested resource /Messages/{message_sid}.json was not found")
+        return Response(status=204)
 
     return bp
 

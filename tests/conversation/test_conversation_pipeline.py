@@ -49,7 +49,9 @@ def test_hyperbole_is_not_a_crisis(client, services, twilio_standin):
 def test_delete_erases_everything_about_the_person_and_leaves_a_tombstone(client, services, twilio_standin):
     for text in ["Hi", "YES", "2", "I want to die", "DELETE", "YES"]:
         say(client, services, text)
-    assert "erased" in twilio_standin.bodies_to(PHONE)[-1]  # the confirmation went out first
+    # The confirmation went out first; then Twilio's copies of every message were deleted too.
+    assert "erased" in [m.body for m in twilio_standin.store.deleted if m.to == PHONE][-1]
+    assert twilio_standin.bodies_to(PHONE) == []
     other = "+254700000999"
     say(client, services, "Hi", phone=other)
     with services.db.session() as session:
@@ -58,9 +60,11 @@ def test_delete_erases_everything_about_the_person_and_leaves_a_tombstone(client
         mine = contacts[0].id
         for model in (InboundMessage, OutboxMessage):
             assert all(r.contact_id == mine for r in session.scalars(select(model)))
-        assert session.scalar(select(func.count()).select_from(Escalation)) == 0
+        # The crisis case stays for staff, closed and linked to no one.
+        [case] = session.scalars(select(Escalation)).all()
+        assert case.contact_id is None and case.status == "closed" and case.outcome == "erased"
         assert session.scalar(select(func.count()).select_from(ConsentRecord)) == 0
         tombstone = session.scalars(select(AuditEvent).where(AuditEvent.action == "contact.erased")).one()
     assert tombstone.contact_id is None
-    assert tombstone.detail["removed"]["inbound"] == 6 and tombstone.detail["removed"]["cases"] == 1
+    assert tombstone.detail["removed"]["inbound"] == 6 and tombstone.detail["removed"]["cases_kept"] == 1
     assert PHONE[1:] not in str(tombstone.detail)
