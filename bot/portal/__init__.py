@@ -15,11 +15,12 @@ def init_app(app: Flask) -> None:
     """Register the portal, its translations and its CLI on the app."""
     from flask import request
 
-    from bot.portal import i18n, security
+    from bot.portal import delivery, i18n, security
     from bot.portal.blueprint import portal
     from bot.portal.cli import users_cli
 
     i18n.init_app(app)
+    app.jinja_env.globals["static_version"] = delivery.static_version
     app.register_blueprint(portal)
     app.cli.add_command(users_cli)
 
@@ -27,4 +28,7 @@ def init_app(app: Flask) -> None:
     def _portal_headers(response):  # type: ignore[no-untyped-def]
         if request.path == portal.url_prefix or request.path.startswith(f"{portal.url_prefix}/"):
             security.add_security_headers(response)
+            if request.endpoint and request.endpoint.endswith(".static"):
+                delivery.cache_static(request, response)
+            response = delivery.compress(request, response)
         return response
