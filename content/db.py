@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from content import review  # noqa: F401  (registers the review round and sign-off tables)
 from content.schema import Library, Message, Provenance, Status, Text
 from content.store import ContentStore
 from core.db import Base
@@ -126,7 +127,12 @@ class ContentVersion(Base):
 
 
 class ReviewComment(Base):
-    """A reviewer's or editor's note on a version, or the reason for a decision."""
+    """A reviewer's or editor's note on a version, or the reason for a decision.
+
+    A comment may answer another (``parent_id``), belong to a review round (``round_id``),
+    and come from someone without an account, named in ``author_name`` (a participant of
+    an offline session, recorded by the staff member in ``author_id`` who imported it).
+    """
 
     __tablename__ = "content_review_comments"
 
@@ -136,6 +142,10 @@ class ReviewComment(Base):
     action: Mapped[str] = mapped_column(String(16), default="comment")  # comment|submit|approve|reject|retire
     body: Mapped[str] = mapped_column(TextColumn, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("content_review_comments.id", ondelete="SET NULL"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("review_rounds.id", ondelete="SET NULL"), index=True)
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(16), default="portal")  # portal|sheet
 
 
 PROVENANCE_COLUMNS = (

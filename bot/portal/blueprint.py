@@ -23,6 +23,7 @@ from bot.portal import (
     oncall_views,
     reports_views,
     roles,
+    rounds_views,
     security,
     users_views,
 )
@@ -39,6 +40,7 @@ for child in (
     users_views.bp,
     failures_views.bp,
     oncall_views.bp,
+    rounds_views.bp,
 ):
     portal.register_blueprint(child)
 

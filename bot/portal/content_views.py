@@ -7,13 +7,14 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import func, or_, select
 
-from bot.portal import machine, workflow
+from bot.portal import machine, rounds, workflow
 from bot.portal.checks import problems_for, sms_preview
 from bot.portal.diffing import word_diff
 from bot.portal.models import User
 from bot.portal.roles import CONTENT_VIEW
 from bot.portal.web import db, require, services
 from content.db import ContentItem, ContentVersion
+from content.review import SIGNOFF_KINDS
 from content.schema import Status
 
 bp = Blueprint("content", __name__, url_prefix="/content")
@@ -140,7 +141,16 @@ def version(item_id: str, locale: str, number: int) -> Any:
     back = machine.back(shown.sms, found.source_locale, locale) if back_possible else None
     problems = problems_for(db(), base_library(), shown) if shown.status != Status.RETIRED.value else []
     notes = workflow.comments(db(), shown.id)
-    names = user_names({shown.created_by, shown.reviewed_by, *(shown.editors or []), *(c.author_id for c in notes)})
+    signed = rounds.signoffs_for(db(), [shown.id])[shown.id]
+    names = user_names(
+        {
+            shown.created_by,
+            shown.reviewed_by,
+            *(shown.editors or []),
+            *(c.author_id for c in notes),
+            *(s.recorded_by for s in signed),
+        }
+    )
     return render_template(
         "portal/content_version.html",
         item=found,
@@ -149,7 +159,10 @@ def version(item_id: str, locale: str, number: int) -> Any:
         back=back,
         back_possible=back_possible,
         problems=problems,
-        comments=notes,
+        comments=rounds.threads(notes),
+        signoffs=[(s, rounds.still_valid(s, shown)) for s in signed],
+        signoff_kinds=SIGNOFF_KINDS,
+        current_round=rounds.open_round_for(db(), locale),
         names=names,
         preview=sms_preview(shown.sms),
         whatsapp_preview=sms_preview(shown.whatsapp) if shown.whatsapp else None,

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from bot.portal import machine, workflow
+from bot.portal import machine, rounds, workflow
 from bot.portal.checks import blocking, problems_for, sms_preview
 from bot.portal.content_views import base_library, get_item
 from bot.portal.errors import ContentProblems, WorkflowError
@@ -212,7 +212,8 @@ def act(version_id: str, action: str) -> Any:
         elif action == "retire":
             workflow.retire(db(), user, version.id, comment)
         elif action == "comment":
-            workflow.add_comment(db(), user, version.id, comment)
+            parent = request.form.get("parent_id", "")
+            rounds.comment(db(), user, version.id, comment, parent_id=int(parent) if parent.isdigit() else None)
         else:
             abort(404)
     except ContentProblems as exc:

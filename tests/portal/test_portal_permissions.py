@@ -12,7 +12,7 @@ from core.tables import Escalation
 from tests.portal.conftest import sqlite_only
 
 OK, FORBIDDEN = 200, 403
-ALL = ("admin", "curator", "reviewer", "health_worker")
+ALL = ("admin", "curator", "reviewer", "health_worker", "lived_experience")
 
 
 def allowed(*roles: str) -> dict[str, int]:
@@ -28,8 +28,10 @@ PAGES = {
     "/portal/content/menu.invalid/en/edit": allowed("admin", "curator"),
     "/portal/cases/": allowed("admin", "health_worker"),
     "/portal/cases/{case}": allowed("admin", "health_worker"),
-    "/portal/reports": allowed("admin", "curator", "health_worker"),
-    "/portal/reports.csv": allowed("admin", "curator", "health_worker"),
+    "/portal/reports": allowed("admin", "curator", "health_worker", "lived_experience"),
+    "/portal/reports.csv": allowed("admin", "curator", "health_worker", "lived_experience"),
+    "/portal/review/": allowed("admin", "curator", "reviewer", "lived_experience"),
+    "/portal/review/readiness/sw": allowed("admin", "curator", "reviewer", "lived_experience"),
     "/portal/audit.csv": allowed("admin"),
     "/portal/users/": allowed("admin"),
 }
@@ -70,14 +72,14 @@ def test_each_role_can_do_exactly_its_actions(portal_app, sign_in, world, role):
     create = b.post(
         "/portal/content/new", {"item_id": "new.thing", "kind": "message", "source_locale": "en", "sms": "Hello there"}
     )
-    assert approve.status_code == (FORBIDDEN if role == "health_worker" else 302), role
+    assert approve.status_code == (FORBIDDEN if role in ("health_worker", "lived_experience") else 302), role
     assert reply.status_code == (OK if role in ("admin", "health_worker") else FORBIDDEN), role
     assert close.status_code == (302 if role in ("admin", "health_worker") else FORBIDDEN), role
     assert create.status_code == (302 if role in ("admin", "curator") else FORBIDDEN), role
     with portal_app.extensions["tumaini.services"].db.session() as session:
         status = session.get(ContentVersion, world["version"]).status
         case_status = session.scalar(select(Escalation.status).where(Escalation.id == world["case"]))
-    assert status == ("in_review" if role == "health_worker" else "approved")
+    assert status == ("in_review" if role in ("health_worker", "lived_experience") else "approved")
     assert case_status == ("closed" if role in ("admin", "health_worker") else "open")
 
 
