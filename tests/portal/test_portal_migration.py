@@ -12,7 +12,7 @@ from bot import migrate
 from core.db import Base, make_engine
 
 PORTAL_TABLES = {"users", "content_items", "content_versions", "content_review_comments"}
-REVIEW_TABLES = {"review_rounds", "content_signoffs"}  # co-design review, migration 0009
+REVIEW_TABLES = {"review_rounds", "content_signoffs"}  # co-design review, migration 0010
 
 
 def test_the_migration_matches_the_models(tmp_path):
@@ -54,7 +54,7 @@ def test_the_review_migration_keeps_existing_comments_and_can_be_undone(tmp_path
     from sqlalchemy import text
 
     url = f"sqlite:///{tmp_path / 'm.db'}"
-    migrate.upgrade(url, "0008_oncall")
+    migrate.upgrade(url, "0009_erasure")
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(
@@ -78,7 +78,7 @@ def test_the_review_migration_keeps_existing_comments_and_can_be_undone(tmp_path
             )
         )
     engine.dispose()
-    migrate.upgrade(url, "0009")
+    migrate.upgrade(url, "0010")
     engine = make_engine(url)
     with engine.connect() as connection:
         row = connection.execute(
@@ -87,7 +87,7 @@ def test_the_review_migration_keeps_existing_comments_and_can_be_undone(tmp_path
     assert tuple(row) == ("Nzuri", "", "portal", None, None)
     assert REVIEW_TABLES <= set(inspect(engine).get_table_names())
     engine.dispose()
-    command.downgrade(migrate.alembic_config(url), "0008_oncall")
+    command.downgrade(migrate.alembic_config(url), "0009_erasure")
     engine = make_engine(url)
     assert not REVIEW_TABLES & set(inspect(engine).get_table_names())
     with engine.connect() as connection:

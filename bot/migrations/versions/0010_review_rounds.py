@@ -3,16 +3,16 @@
 Comments gain a parent (a reply), a round, and the name of a participant without an
 account; existing comments get an empty name and the portal as their source.
 
-Revision ID: 0009
-Revises: 0008_oncall
+Revision ID: 0010
+Revises: 0009_erasure
 Create Date: 2026-12-07 06:23:39.484832
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008_oncall"
+revision = "0010"
+down_revision = "0009_erasure"
 branch_labels = None
 depends_on = None
 
