@@ -95,6 +95,9 @@ class Config:
     SEND_BACKOFF_S: tuple[str, ...] = ("2", "10", "30", "120", "600")
     RETENTION_DAYS: int = 90  # messages older than this are deleted; daily counts are kept
     ERASURE_DELAY_S: int = 120  # DELETE: time for the confirmation to go out before everything is erased
+    # Messages one sender may have fully answered per minute; past it the safety gate still reads
+    # every message, STOP and the other keywords still work, and the person is told once to slow down.
+    INBOUND_PER_MINUTE: int = 12
     SWEEP_GRACE_S: int = 30
     SWEEP_INTERVAL_S: int = 15
     WORKER_HEARTBEAT_S: int = 10  # how often a worker tells /healthz it is alive and what it has loaded

@@ -36,7 +36,7 @@ from core.tables import (
     utcnow,
 )
 from content.errors import ContentMissing
-from workers import runtime
+from workers import flood, runtime
 from workers.erasure import request_erasure
 from workers.language import LANGUAGE_DETECTED, identify
 from workers.sending import body_digest, queue_next_for
@@ -251,7 +251,13 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
                     risk_rules=tuple(assessment.rules) if assessment else (),
                     detected_locale=language.detected_locale, text_lang=language.text_lang)
         try:
-            outcome = engine.step(contact.state or {}, turn, profile)
+            outcome = None
+            # A sender over their per-minute limit, with no risk found, gets no further work.
+            rate = flood.check(services, message.from_hash)
+            if rate != flood.WITHIN and turn.risk == 0:
+                outcome = engine.throttled(contact.state or {}, turn, profile, answer=rate == flood.FIRST_OVER)
+            if outcome is None:
+                outcome = engine.step(contact.state or {}, turn, profile)
         finally:
             runtime.forget_english()
         _apply(services, contact, message, outcome, session)

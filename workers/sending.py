@@ -81,6 +81,9 @@ def _release_waiting(session: Session, contact_id: int) -> None:
     )
 
 
+CRISIS_KIND = "crisis"
+
+
 def queue_next_for(services: Services, contact_id: int | None, stale_after_s: float | None = None) -> int | None:
     """Queue the person's next open row unless it already has a live job (staff rows have no
     person and no order: each is queued by itself, see ``queue_staff_row``)."""
@@ -93,13 +96,15 @@ def queue_next_for(services: Services, contact_id: int | None, stale_after_s: fl
             return None
         row_id, attempt, not_before = row.id, row.attempts, _aware(row.next_attempt_at)
         scheduled = row.enrollment_id is not None
+        urgent = row.kind == CRISIS_KIND
     stale = stale_after_s if stale_after_s is not None else services.config.PROCESSING_LEASE_S
     job_id = send_job_id(row_id, attempt)
     if services.jobs.job_is_live(job_id, stale):
         return None
     services.jobs.discard(job_id)
     delay = max(0.0, (not_before - utcnow()).total_seconds()) if not_before else 0.0
-    services.jobs.enqueue_send(row_id, attempt, delay_s=delay, scheduled=scheduled)
+    # A crisis reply goes to the front of the send queue, ahead of everyone's ordinary replies.
+    services.jobs.enqueue_send(row_id, attempt, delay_s=delay, scheduled=scheduled, at_front=urgent)
     return row_id
 
 

@@ -198,6 +198,21 @@ class Engine:
         self.say(out, "onboarding.choose_language", locale, channel, values={"languages": options})
         out.state["flow"] = LANGUAGE
 
+    def throttled(self, state: Mapping[str, Any], turn: Turn, profile: Profile, answer: bool) -> Outcome | None:
+        """The turn of a sender past their per-minute limit with no risk found: no work beyond a
+        one-time "slow down" (``answer``), or None when the text is a keyword (STOP, DELETE, TALK,
+        HELP...), which always gets a full turn."""
+        locale = profile.locale or self.content.default_locale
+        locales = [locale] + [c for c in self.content.locales() if c != locale]
+        if turn.text.strip() and self.content.keyword_actions(turn.text, locales):
+            return None
+        out = Outcome(state=dict(state), region=self.region_id(profile.region),
+                      accepted_locales=profile.accepted_locales, availability=turn.availability)
+        out.audit.append(("inbound.throttled", {}))
+        if answer and not profile.opted_out:
+            self.say(out, "fallback.slow_down", locale, turn.channel)
+        return out
+
     # -- the turn ----------------------------------------------------------------
     def step(self, state: Mapping[str, Any], turn: Turn, profile: Profile) -> Outcome:
         out = Outcome(state=dict(state), region=self.region_id(profile.region),
