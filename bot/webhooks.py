@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.channels.base import StatusUpdate
 from bot.ingest import ingest
+from bot.services import Services
 from core.exceptions import BadRequest
 from core.tables import Contact, OutboxMessage, OutboxStatus, utcnow
 
@@ -53,8 +54,10 @@ def read_signed_form() -> dict[str, str]:
     config = current_app.config
     if not config["TWILIO_AUTH_TOKEN"]:
         # An empty key would make every forged signature "valid": refuse until it is set.
-        log.error("webhook.no_auth_token: TWILIO_AUTH_TOKEN is empty; refusing every webhook until it is set",
-                  extra={"path": request.path})
+        log.error(
+            "webhook.no_auth_token: TWILIO_AUTH_TOKEN is empty; refusing every webhook until it is set",
+            extra={"path": request.path},
+        )
         abort(_error(503, "webhook not configured (TWILIO_AUTH_TOKEN is empty)"))
     signature = request.headers.get("X-Twilio-Signature", "")
     url = config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?")
@@ -109,9 +112,11 @@ def status() -> Response:
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
 
-def _record_status(services, update: StatusUpdate) -> tuple[int, int, float, bool] | None:
+def _record_status(services: Services, update: StatusUpdate) -> tuple[int, int, float, bool] | None:
     """Store the status; return (row id, attempt, delay, scheduled) when the send should be tried again."""
     config = services.config
+    if update.status is None:
+        return None
     with services.db.session() as session:
         row = session.scalars(select(OutboxMessage).where(OutboxMessage.provider_sid == update.provider_sid)).first()
         if row is None:
@@ -124,7 +129,7 @@ def _record_status(services, update: StatusUpdate) -> tuple[int, int, float, boo
                 .values(opted_out=True, opted_out_at=utcnow().astimezone(UTC))
             )
         log.info("status.recorded", extra={"outbox_id": row.id, "status": update.status, "code": update.error_code})
-        if OutboxStatus.RANK[update.status] <= OutboxStatus.RANK.get(row.status, 0):
+        if OutboxStatus.RANK.get(update.status, 0) <= OutboxStatus.RANK.get(row.status, 0):
             return None
         if update.retry and row.status == OutboxStatus.SENT and row.attempts < config.SEND_MAX_ATTEMPTS:
             backoff = config.send_backoff

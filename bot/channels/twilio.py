@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,12 +122,13 @@ def classify(exc: TwilioRestException) -> Exception:
 # -- Webhook signatures ------------------------------------------------------------
 def verify(auth_token: str, url: str, form: Mapping[str, str], signature: str) -> bool:
     """Twilio's X-Twilio-Signature check for a form posted to ``url``."""
-    return bool(signature) and RequestValidator(auth_token).validate(url, dict(form), signature)
+    return bool(auth_token) and bool(signature) and RequestValidator(auth_token).validate(url, dict(form), signature)
 
 
 # -- Inbound messages --------------------------------------------------------------
 _BASE64_CHARS = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 _MIN_BASE64_CHARS = 60
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 and C1 controls, bar \t \n \r
 
 
 def decode_possible_base64(original: str) -> str:
@@ -151,9 +151,9 @@ def decode_possible_base64(original: str) -> str:
     decoded = raw.decode("utf-8", errors="replace").rstrip("\ufffd")
     if not decoded.strip():
         return original
-    if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in "\n\r\t" for c in decoded):
+    if _CONTROL_CHARS.search(decoded):
         return original  # control bytes: binary data, not a message
-    ascii_chars = sum(1 for c in decoded if ord(c) < 128)
+    ascii_chars = len(decoded.encode("ascii", errors="ignore"))
     if ascii_chars * 2 >= len(decoded) or "\ufffd" not in decoded:
         return decoded
     return original
