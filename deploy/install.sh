@@ -169,7 +169,7 @@ step_user() {
 
 # The release id is a digest of the code, so the same code is the same release.
 release_id() {
-  (cd "$SOURCE_DIR" && find bot content translation workers deploy requirements.txt Procfile pyproject.toml README.md \
+  (cd "$SOURCE_DIR" && find bot core content translation workers deploy requirements.txt Procfile pyproject.toml README.md \
     -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 2>/dev/null | sort -z | xargs -0 sha256sum) \
     | sha256sum | cut -c1-12
 }
@@ -183,7 +183,7 @@ step_code() {
     mkdir -p "$target.partial"
     (cd "$SOURCE_DIR" && tar --exclude='.venv' --exclude='.git' --exclude='instance' --exclude='__pycache__' \
       --exclude='*.pyc' --exclude='.*_cache' --exclude='test-artifacts' -cf - \
-      bot content translation workers deploy requirements.txt Procfile pyproject.toml README.md) \
+      bot core content translation workers deploy requirements.txt Procfile pyproject.toml README.md) \
       | tar -xf - -C "$target.partial"
     mv "$target.partial" "$target"
   else

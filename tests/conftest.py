@@ -137,6 +137,9 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
         ENV="test",
         INSTANCE_DIR=str(tmp_path / "instance"),
         PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+        # Nothing listens on port 9 (discard): a test that forgets its stand-in fails fast
+        # and never reaches the real Twilio. Tests that send pass their stand-in's URL.
+        TWILIO_API_BASE="http://127.0.0.1:9",
         TWILIO_ACCOUNT_SID=ACCOUNT_SID,
         TWILIO_AUTH_TOKEN=AUTH_TOKEN,
         TWILIO_SMS_FROM=OUR_SMS,

@@ -228,6 +228,6 @@ def test_the_release_id_follows_the_code(tmp_path):
         assert result.returncode == 0, result.stderr
         (release,) = (tmp_path / name / "opt" / "tumaini" / "releases").iterdir()
         digests.add(release.name)
-        on_disk = hashlib.sha256((release / "bot" / "config.py").read_bytes()).hexdigest()
-        assert on_disk == hashlib.sha256((ROOT / "bot" / "config.py").read_bytes()).hexdigest()
+        on_disk = hashlib.sha256((release / "core" / "config.py").read_bytes()).hexdigest()
+        assert on_disk == hashlib.sha256((ROOT / "core" / "config.py").read_bytes()).hexdigest()
     assert len(digests) == 1
