@@ -15,7 +15,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from bot.safety.eval import EvalReport, evaluate, read_cases
+from bot.safety.eval import SPLITS, EvalReport, evaluate, read_cases, select
 from bot.safety.exceptions import SafetyError
 from bot.safety.gate import SafetyGate
 
@@ -40,10 +40,18 @@ def _print_table(report: EvalReport) -> None:
         click.echo(f"{lang:<10} {scores.recall:>7.3f} {scores.precision:>9.3f} {scores.n:>5}")
     overall = report.overall
     click.echo(f"{'overall':<10} {overall.recall:>7.3f} {overall.precision:>9.3f} {overall.n:>5}")
+    if report.per_category:
+        click.echo(f"{'category':<22} {'recall':>7} {'detected':>8} {'precision':>9} {'n':>5}")
+        for category, cat in sorted(report.per_category.items()):
+            click.echo(
+                f"{category:<22} {cat.recall:>7.3f} {cat.detected_rate:>8.3f} {cat.precision:>9.3f} {cat.rows:>5}"
+            )
     for case in report.misses:
         click.echo(f"missed crisis: line {case.line} ({case.lang})")
     for case in report.false_alarms:
         click.echo(f"false alarm: line {case.line} ({case.lang})")
+    for case, got in report.wrong_pathway:
+        click.echo(f"other pathway: line {case.line} ({case.lang}) {case.category} -> {got}")
 
 
 @safety_cli.command("eval")
@@ -51,15 +59,18 @@ def _print_table(report: EvalReport) -> None:
 @click.option("--floor", type=float, default=None, help="Minimum overall crisis recall (default: SAFETY_RECALL_FLOOR).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @click.option("--embeddings/--no-embeddings", default=None, help="Override SAFETY_EMBEDDINGS for this run.")
-def eval_command(file: str, floor: float | None, as_json: bool, embeddings: bool | None) -> None:
-    """Recall and precision per language on a labelled CSV (text,lang,expected)."""
+@click.option(
+    "--split", type=click.Choice(SPLITS), default=None, help="Score only the tuning or the held-out test part."
+)
+def eval_command(file: str, floor: float | None, as_json: bool, embeddings: bool | None, split: str | None) -> None:
+    """Recall and precision per language and category on a labelled CSV (text,lang,expected[,category,split])."""
     if floor is None:
         floor = float(current_app.config.get("SAFETY_RECALL_FLOOR", DEFAULT_RECALL_FLOOR))
     try:
-        cases = read_cases(file)
+        cases = select(read_cases(file), split)
     except SafetyError as exc:
         raise click.ClickException(str(exc)) from None
-    report = evaluate(_gate(embeddings), cases)
+    report = evaluate(_gate(embeddings), cases, split)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:

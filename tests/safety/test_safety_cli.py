@@ -26,17 +26,70 @@ def run(app: Flask, *args: str):
 
 
 @pytest.mark.parametrize("embeddings", ["--no-embeddings", "--embeddings"])
-def test_redteam_meets_the_floors_in_every_language(make_app: Callable[..., Flask], embeddings: str) -> None:
-    result = run(make_app(), "eval", "--json", embeddings, str(REDTEAM_CSV))
+def test_redteam_tuning_part_meets_the_floors_in_every_language(
+    make_app: Callable[..., Flask], embeddings: str
+) -> None:
+    result = run(make_app(), "eval", "--json", "--split", "tuning", embeddings, str(REDTEAM_CSV))
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"overall", "per_language"}
+    assert set(report) == {"overall", "per_language", "per_category", "split"}
     assert len(report["per_language"]) >= 10
     for lang, scores in report["per_language"].items():
         assert scores["n"] >= 25, lang
         assert scores["recall"] >= RECALL_FLOOR, (lang, scores)
         assert scores["precision"] >= PRECISION_FLOOR, (lang, scores)
     assert report["overall"]["n"] == sum(s["n"] for s in report["per_language"].values())
+
+
+def test_per_category_counts_the_pathway_not_just_the_alarm(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    path = tmp_path / "cat.csv"
+    path.write_text(
+        "text,lang,expected,category,split\n"
+        "I want to kill myself,en,crisis,suicide,test\n"
+        "my husband says he will kill me,en,crisis,violence,test\n"
+        "I want to kill myself,en,crisis,violence,test\n"  # found, but sent down the suicide pathway
+        "the weather is nice,en,crisis,self_harm,test\n"
+        "this traffic is killing me,en,not_crisis,none,tuning\n",
+        encoding="utf-8",
+    )
+    report = json.loads(run(make_app(), "eval", "--json", "--floor", "0", str(path)).output)
+    assert report["per_category"]["suicide"] == {"recall": 1.0, "detected": 1.0, "precision": 0.5, "n": 1}
+    assert report["per_category"]["violence"] == {"recall": 0.5, "detected": 1.0, "precision": 1.0, "n": 2}
+    assert report["per_category"]["self_harm"] == {"recall": 0.0, "detected": 0.0, "precision": 1.0, "n": 1}
+    test_only = json.loads(run(make_app(), "eval", "--json", "--floor", "0", "--split", "test", str(path)).output)
+    assert test_only["split"] == "test" and test_only["overall"]["n"] == 4
+    table = run(make_app(), "eval", "--floor", "0", str(path)).output
+    assert "other pathway: line 4 (en) violence -> suicide" in table
+    assert "kill" not in table
+
+
+def test_split_and_category_values_are_checked(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("text,lang,expected,category,split\nhello,en,not_crisis,none,holdout\n", encoding="utf-8")
+    assert "split must be tuning or test" in run(make_app(), "eval", str(path)).output
+    path.write_text("text,lang,expected,category\nhello,en,crisis,sadness\n", encoding="utf-8")
+    assert "category of a crisis row must be one of" in run(make_app(), "eval", str(path)).output
+    path.write_text("text,lang,expected\nhello,en,not_crisis\n", encoding="utf-8")
+    assert "no rows in the test part" in run(make_app(), "eval", "--split", "test", str(path)).output
+
+
+def test_redteam_rows_name_their_category_and_part() -> None:
+    with REDTEAM_CSV.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    crisis_categories = {
+        "suicide",
+        "self_harm",
+        "third_party",
+        "command_hallucination",
+        "violence",
+        "child_safeguarding",
+        "sexual_violence",
+    }
+    for row in rows:
+        assert row["split"] in {"tuning", "test"}, row["text"]
+        allowed = crisis_categories if row["expected"] == "crisis" else {"none", "distress"}
+        assert row["category"] in allowed, row["text"]
+    assert len({row["text"].casefold() for row in rows}) == len(rows)  # no row in both parts
 
 
 def test_table_output_and_exit_zero(make_app: Callable[..., Flask], tmp_path: Path) -> None:
