@@ -107,6 +107,7 @@ class Lexicon:
     persons: Persons = field(default_factory=Persons)
     examples: tuple[Example, ...] = ()
     counter_examples: tuple[Example, ...] = ()
+    spellings: tuple[tuple[str, str], ...] = ()  # (variant, canonical) words, normalised
 
 
 def _require(data: dict[str, Any], key: str, where: str) -> Any:
@@ -210,6 +211,34 @@ def _persons(raw: Any, where: str) -> Persons:
     return Persons(_cues(raw, "first", f"{where} persons"), _cues(raw, "third", f"{where} persons"), window)
 
 
+def _spellings(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """``spellings: {suicide: [sucide, suicde]}``: common misspellings of one word.
+
+    Each side must be a single word once normalised; the variant is then read
+    as the canonical word as well as itself, in every lexicon's patterns.
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise LexiconError(f"{where}: 'spellings' must map a word to a list of its misspellings")
+    out: list[tuple[str, str]] = []
+    for canonical, variants in raw.items():
+        word = normalise(str(canonical)).split()
+        if len(word) != 1:
+            raise LexiconError(f"{where}: spellings key {canonical!r} must be one word")
+        if isinstance(variants, str):
+            variants = [variants]
+        if not isinstance(variants, list) or not variants:
+            raise LexiconError(f"{where}: spellings of {canonical!r} must be a list of words (quote yes/no/on/off)")
+        for variant in variants:
+            token = normalise(str(variant)).split()
+            if len(token) != 1:
+                raise LexiconError(f"{where}: spelling {variant!r} of {canonical!r} must be one word")
+            if token[0] != word[0]:
+                out.append((token[0], word[0]))
+    return tuple(dict.fromkeys(out))
+
+
 def _examples(raw: Any, locale: str, seen: set[str], where: str, default: Level) -> tuple[Example, ...]:
     out = []
     for item in raw or []:
@@ -263,6 +292,7 @@ def parse_lexicon(data: Any, where: str) -> Lexicon:
         persons=_persons(data.get("persons"), where),
         examples=_examples(data.get("examples"), locale, seen, f"{where} examples", Level.HIGH),
         counter_examples=_examples(data.get("counter_examples"), locale, seen, f"{where} counter_examples", Level.NONE),
+        spellings=_spellings(data.get("spellings"), where),
     )
 
 

@@ -85,6 +85,8 @@ class Matcher:
                 (_THIRD, persons.third),
             ):
                 self._add(kind, lexicon.locale, None, sequences)
+            for variant, canonical in lexicon.spellings:
+                self.automaton.alias(variant, canonical)
         # How far the reading of one hit can look: its negation and person
         # windows, the cues in them, the pseudo-cues around those and hits of
         # other languages on the same words. Two hits of one entry with the

@@ -238,6 +238,7 @@ class Automaton:
         self._inner_globs: list[Glob] = []
         self._regexes: list[WordRegex] = []
         self._known: set[Symbol] = set()
+        self._aliases: dict[str, tuple[str, ...]] = {}
         self._max_prefix = 0
         self._max_suffix = 0
 
@@ -278,18 +279,29 @@ class Automaton:
         if label not in self._labels[node]:
             self._labels[node] = (*self._labels[node], label)
 
+    def alias(self, variant: str, canonical: str) -> None:
+        """Read the word ``variant`` as ``canonical`` too (a common misspelling: "sucide")."""
+        if variant != canonical and canonical not in self._aliases.get(variant, ()):
+            self._aliases[variant] = (*self._aliases.get(variant, ()), canonical)
+
     def symbols(self, word: str) -> tuple[Symbol, ...]:
-        """The trie symbols one word of a message matches (always itself and ANY)."""
-        found: list[Symbol] = [word, ANY]
-        if len(word) > MAX_WORD:
-            return tuple(found)
-        for k in range(1, min(len(word), self._max_prefix) + 1):
-            found.extend(g for g in self._prefix_globs.get(word[:k], ()) if g.matches(word))
-        for k in range(1, min(len(word), self._max_suffix) + 1):
-            found.extend(g for g in self._suffix_globs.get(word[-k:], ()) if g.matches(word))
-        found.extend(g for g in self._inner_globs if g.matches(word))
-        found.extend(r for r in self._regexes if r.matches(word))
-        return tuple(found)
+        """The trie symbols one word of a message matches (always itself and ANY).
+
+        A word with known spellings matches what each of them matches, as well
+        as what it matches itself: the alias adds readings, it never takes one away.
+        """
+        found: list[Symbol] = [ANY]
+        for form in (word, *self._aliases.get(word, ())):
+            found.append(form)
+            if len(form) > MAX_WORD:
+                continue
+            for k in range(1, min(len(form), self._max_prefix) + 1):
+                found.extend(g for g in self._prefix_globs.get(form[:k], ()) if g.matches(form))
+            for k in range(1, min(len(form), self._max_suffix) + 1):
+                found.extend(g for g in self._suffix_globs.get(form[-k:], ()) if g.matches(form))
+            found.extend(g for g in self._inner_globs if g.matches(form))
+            found.extend(r for r in self._regexes if r.matches(form))
+        return tuple(dict.fromkeys(found))
 
     def scan(self, words: Sequence[str]) -> set[tuple[int, int, int]]:
         """Every labelled sequence in ``words`` as (label, start, end), in one left-to-right pass.

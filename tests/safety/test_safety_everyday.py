@@ -30,6 +30,8 @@ def test_everyday_help_seeking_never_opens_the_crisis_path(gate):
     assert flagged == []
 
 
-@pytest.mark.parametrize("text", ["I want to sleep and never wake up", "I wish I could go to sleep and not exist anymore"])
+@pytest.mark.parametrize(
+    "text", ["I want to sleep and never wake up", "I wish I could go to sleep and not exist anymore"]
+)
 def test_sleep_words_in_a_wish_to_die_are_still_a_crisis(gate, text):
     assert gate.assess(text, "en").is_crisis

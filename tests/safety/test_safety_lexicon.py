@@ -99,3 +99,31 @@ def test_locale_must_match_its_folder(tmp_path: Path) -> None:
 def test_an_empty_library_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(LexiconError, match="no crisis_lexicon.yaml"):
         load_lexicons(tmp_path)
+
+
+def test_spellings_read_a_misspelt_word_as_the_word(write_lexicon: Callable[..., Path]) -> None:
+    library = write_lexicon(lexicon_doc("xx", spellings={"die": ["dye", "dai"], "want": ["wnt"]}))
+    gate = SafetyGate.from_directory(library, embeddings=False)
+    assert gate.assess("i wnt to dyeee", "xx").is_crisis
+    assert gate.assess("I WANT TO DAI", "xx").is_crisis
+    assert not gate.assess("i want to dine", "xx").is_crisis
+
+
+def test_shipped_spellings_reach_every_lexicon(gate: SafetyGate) -> None:
+    assert gate.assess("thinking of killing mysef", "en").category == "suicide"
+    assert gate.assess("nataka kujiuwa", "sw").category == "suicide"
+
+
+@pytest.mark.parametrize(
+    ("spellings", "message"),
+    [
+        (["dye"], "must map a word"),
+        ({"want to": ["wanna"]}, "must be one word"),
+        ({"die": ["d y e"]}, "must be one word"),
+        ({"die": []}, "must be a list of words"),
+    ],
+)
+def test_bad_spellings_fail_with_the_file(write_lexicon: Callable[..., Path], spellings: Any, message: str) -> None:
+    library = write_lexicon(lexicon_doc("xx", spellings=spellings))
+    with pytest.raises(LexiconError, match=message):
+        load_lexicons(library)
