@@ -46,6 +46,10 @@ class Level(enum.IntEnum):
 #   and threats to life) and self_harm: danger to the person's own life first;
 # - third_party: someone else at risk, when the person reports no risk of
 #   their own.
+# A child's disclosure and command voices decide the pathway whenever they
+# reach HIGH, even when another category is rated higher: "the voices tell me
+# to jump off the bridge" needs the clinical response to the voices, and the
+# plan it names already sets the severity of the case.
 PATHWAY_PRECEDENCE = (
     "child_safeguarding",
     "command_hallucination",
@@ -55,6 +59,7 @@ PATHWAY_PRECEDENCE = (
     "self_harm",
     "third_party",
 )
+OVERRIDING = ("child_safeguarding", "command_hallucination")
 DISTRESS = "distress"  # the category of CONCERN: distress without danger
 CATEGORIES = frozenset(PATHWAY_PRECEDENCE) | {DISTRESS}
 SIGNALS = frozenset({"method", "time", "farewell"})
@@ -74,6 +79,10 @@ def choose_category(levels: Mapping[str, Level], in_progress: Iterable[str] = ()
     if not crisis:
         return DISTRESS
     ongoing = [cat for cat in crisis if cat in set(in_progress)]
+    if not ongoing:
+        for cat in OVERRIDING:
+            if cat in crisis:
+                return cat
     pool = ongoing or list(crisis)
     best = max(crisis[cat] for cat in pool)
     return min((cat for cat in pool if crisis[cat] == best), key=PATHWAY_PRECEDENCE.index)

@@ -194,3 +194,31 @@ def test_assessment_carries_category_and_in_progress(gate: SafetyGate) -> None:
 def test_hinglish_tag_question_is_not_a_negation(gate: SafetyGate) -> None:
     assert gate.assess("yaar I just want to die na", "hi-Latn").level >= HIGH
     assert gate.assess("marna chahta hoon na", "hi-Latn").level >= HIGH
+
+
+def test_a_childs_disclosure_and_command_voices_choose_the_pathway() -> None:
+    levels = {"suicide": Level.IMMINENT, "command_hallucination": Level.HIGH}
+    assert choose_category(levels) == "command_hallucination"
+    assert choose_category({"violence": Level.IMMINENT, "child_safeguarding": Level.HIGH}) == "child_safeguarding"
+    # harm under way still comes first: the emergency number before anything else
+    assert choose_category({**levels, "self_harm": Level.IMMINENT}, {"self_harm"}) == "self_harm"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "category"),
+    [
+        ("fr", "mon frère veut se pendre", "third_party"),
+        ("es", "mi hermana dice que se va a matar", "third_party"),
+        ("pt", "meu amigo quer se matar", "third_party"),
+        ("sw", "kaka yangu anataka kujiua", "third_party"),
+        ("es", "me quiero matar", "suicide"),
+        ("pt", "eu quero me matar", "suicide"),
+        ("fr", "les voix me disent de sauter du pont", "command_hallucination"),
+        ("sw", "nina miaka 14 na mwalimu ananigusa", "child_safeguarding"),
+        ("fr", "on m'a violée", "sexual_violence"),
+        ("es", "mi novio me amenazó de muerte", "violence"),
+    ],
+)
+def test_pathway_categories_beyond_english(gate: SafetyGate, lang: str, text: str, category: str) -> None:
+    assessment = gate.assess(text, lang)
+    assert assessment.is_crisis and assessment.category == category, assessment.rules
