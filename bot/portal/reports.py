@@ -1,5 +1,8 @@
 """Aggregate figures for programme staff and funders, never about one person.
 
+Both CSV exports write every text cell formula-safe (content.spreadsheet.SafeWriter): a
+module id or audit detail starting with ``= + - @`` opens as text in a spreadsheet.
+
 Everything here is a count over a date window (UTC days): messages each way, people who
 wrote, modules completed, screening results by instrument and band, cases opened. No
 query returns a contact id, a number or a text, so a report can be shared as it is.
@@ -8,7 +11,6 @@ The audit log export is separate and for admins only.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import Counter
@@ -21,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.portal.feedback import ModuleFeedback, module_feedback
+from content.spreadsheet import SafeWriter
 from core.oncall.response_report import WeekRegion, weekly
 from core.tables import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage
 
@@ -126,7 +129,7 @@ def build(session: Session, days: int = 30, today: date | None = None) -> Report
 def to_csv(report: Report) -> str:
     """One tidy table: metric, key, sub-key, value (spreadsheets pivot it easily)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(["metric", "key", "subkey", "value"])
     writer.writerow(["window", report.start.isoformat(), report.end.isoformat(), (report.end - report.start).days + 1])
     for d in report.days:
@@ -168,7 +171,7 @@ AUDIT_COLUMNS = ("id", "created_at", "actor", "action", "contact_id", "detail")
 def audit_csv(session: Session, since: datetime | None = None, batch: int = 1000) -> Iterator[str]:
     """The audit log as CSV, oldest first, produced in batches so a long log streams."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(AUDIT_COLUMNS)
     yield out.getvalue()
     last = 0

