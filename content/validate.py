@@ -50,7 +50,7 @@ ENGINE_MESSAGE_IDS = (
     "keywords.help",
     "keywords.bot",
     "keywords.data",
-    "keywords.delete_confirm",
+    "keywords.delete_code",
     "keywords.delete_done",
     "keywords.delete_cancelled",
     "fallback.not_understood",

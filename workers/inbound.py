@@ -249,7 +249,8 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
                                                  _region_zone(engine, region_id), utcnow()),
                     risk=int(assessment.level) if assessment else 0,
                     risk_rules=tuple(assessment.rules) if assessment else (),
-                    detected_locale=language.detected_locale, text_lang=language.text_lang)
+                    detected_locale=language.detected_locale, text_lang=language.text_lang,
+                    delete_code=str(1000 + secrets.randbelow(9000)))
         try:
             outcome = None
             # A sender over their per-minute limit, with no risk found, gets no further work.

@@ -25,6 +25,7 @@ Joining a course and the reminder keywords leave requests in ``Outcome.audit``
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any, Mapping
 
@@ -47,6 +48,7 @@ SCHEDULE_ACTIONS = ("pause", "resume")
 RATING_ITEM, RATING_THANKS = "feedback.rate", "feedback.thanks"
 RATING_SCALE = range(1, 6)
 MODULE_RATED = "module_rated"
+DELETE_ASK = "keywords.delete_code"  # "Reply DELETE {code} to erase": the code ties the answer to the request
 
 
 def native_name(code: str) -> str:
@@ -61,6 +63,11 @@ def native_name(code: str) -> str:
 def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" .!?,;:")
+
+
+def carries_code(text: str, code: str) -> bool:
+    """True when a number in the text, in any script's digits, is the code ("DELETE 4821", "٤٨٢١")."""
+    return any(int(run) == int(code) for run in re.findall(r"\d+", text) if len(run) <= 8)
 
 
 def number(folded: str) -> int | None:
@@ -255,12 +262,14 @@ class Engine:
             return out
 
         flow = out.state.get("flow", NEW)
-        if flow == DELETE_CONFIRM:
-            return self._delete_confirm(out, reply_action, locale, channel)
         if action == "delete":
-            out.state.update(flow=DELETE_CONFIRM, resume=flow)
-            self.say(out, "keywords.delete_confirm", locale, channel)
+            # Each DELETE asks again, with a new code; the flow to go back to stays the first one.
+            resume = out.state.get("resume", MENU) if flow == DELETE_CONFIRM else flow
+            out.state.update(flow=DELETE_CONFIRM, resume=resume, delete_code=turn.delete_code)
+            self.say(out, DELETE_ASK, locale, channel, values={"code": turn.delete_code})
             return out
+        if flow == DELETE_CONFIRM:
+            return self._delete_confirm(out, turn.text, reply_action, locale, channel)
         if not turn.text.strip() and turn.num_media > 0:
             self.say(out, "fallback.media_only", locale, channel)
             return out
@@ -345,16 +354,23 @@ class Engine:
             self.say(out, "onboarding.consent_declined", locale, channel)
         return out
 
-    def _delete_confirm(self, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome:
-        resume = out.state.pop("resume", MENU)
-        if action == "yes":
+    def _delete_confirm(self, out: Outcome, text: str, action: str | None, locale: str, channel: str) -> Outcome:
+        """Erase only on the code quoted in the request. A bare YES asks again with the same code;
+        anything else, a wrong code included, cancels (a new DELETE draws a new code), so a
+        spoofed sender gets one guess per request, each of which the real person is told about."""
+        code = str(out.state.get("delete_code") or "")
+        if code and carries_code(text, code):
             out.erase = True
             out.opt_out = True  # nothing more is sent while the erasure runs
             out.events.append("erasure_requested")
             self.say(out, "keywords.delete_done", locale, channel, kind="optout_confirmation")
             out.state = {}
+        elif action == "yes" and code:
+            out.events.append("erasure_code_missing")
+            self.say(out, DELETE_ASK, locale, channel, values={"code": code})
         else:
-            out.state["flow"] = resume
+            out.state["flow"] = out.state.pop("resume", MENU)
+            out.state.pop("delete_code", None)
             self.say(out, "keywords.delete_cancelled", locale, channel)
         return out
 

@@ -37,6 +37,9 @@ class Turn:
     # When a health worker can honestly be expected (bot.oncall.availability.Availability);
     # the engine words it as {response_time}. None: the worker did not say.
     availability: Any = None
+    # A fresh random code the worker draws for each turn; a DELETE request quotes it, and only
+    # a reply carrying it erases (a spoofed sender never saw it). The engine draws nothing.
+    delete_code: str = ""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from content.store import ContentStore
 
 LIBRARY = Path(__file__).resolve().parents[2] / "content" / "library"
 READY = Profile(locale="en", consented=True)
+CODE = "4821"  # the worker draws a fresh one each turn
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def run(engine: Engine, messages: list[str], profile: Profile = Profile(), state
     state = dict(state or {})
     outcome = None
     for text in messages:
-        outcome = engine.step(state, Turn(text, "sms", risk=(risk or {}).get(text, 0)), profile)
+        outcome = engine.step(state, Turn(text, "sms", risk=(risk or {}).get(text, 0), delete_code=CODE), profile)
         state = outcome.state
         profile = Profile(
             locale=outcome.locale or profile.locale,
@@ -69,7 +70,7 @@ def run(engine: Engine, messages: list[str], profile: Profile = Profile(), state
     ({"flow": "menu"}, READY, "HELP", ["keywords.help"], "menu"),
     ({"flow": "menu"}, READY, "bot", ["keywords.bot"], "menu"),
     ({"flow": "menu"}, READY, "DATA", ["keywords.data"], "menu"),
-    ({"flow": "menu"}, READY, "DELETE", ["keywords.delete_confirm"], "delete"),
+    ({"flow": "menu"}, READY, "DELETE", ["keywords.delete_code"], "delete"),
     ({"flow": "delete", "resume": "menu"}, READY, "no", ["keywords.delete_cancelled"], "menu"),
     ({"flow": "menu"}, READY, "9", ["screening.phq9.intro", "screening.phq9.scale", "screening.phq9.q1"],
      "screening"),
@@ -227,10 +228,25 @@ def test_a_blocked_generation_sends_the_approved_fallback(content):
     assert ("generation.blocked", {"rule": "medication", "model": "generated:tiny@1"}) in outcome.audit
 
 
-def test_delete_confirmed_erases_and_stops_messages(engine):
-    outcome, _, _ = run(engine, ["DELETE", "YES"], READY, {"flow": "menu"})
-    assert outcome.erase and outcome.opt_out
-    assert refs(outcome) == ["keywords.delete_done"] and outcome.state == {}
+def test_delete_confirmed_with_its_code_erases_and_stops_messages(engine):
+    asked = engine.step({"flow": "menu"}, Turn("DELETE", "sms", delete_code=CODE), READY)
+    assert f"DELETE {CODE}" in asked.replies[0].text
+    for answer in (f"DELETE {CODE}", CODE, f"delete {CODE}.", "٤٨٢١"):
+        outcome = engine.step(asked.state, Turn(answer, "sms", delete_code="1111"), READY)
+        assert outcome.erase and outcome.opt_out, answer
+        assert refs(outcome) == ["keywords.delete_done"] and outcome.state == {}
+
+
+def test_a_bare_yes_or_a_wrong_code_never_erases(engine):
+    _, state, _ = run(engine, ["DELETE"], READY, {"flow": "menu"})
+    again = engine.step(state, Turn("YES", "sms", delete_code="1111"), READY)
+    assert not again.erase and refs(again) == ["keywords.delete_code"]
+    assert CODE in again.replies[0].text and again.state["flow"] == "delete"
+    wrong = engine.step(again.state, Turn("DELETE 1234", "sms", delete_code="1111"), READY)
+    assert not wrong.erase and refs(wrong) == ["keywords.delete_cancelled"] and wrong.state["flow"] == "menu"
+    # The old code is spent: it no longer erases once the request was cancelled.
+    late = engine.step(wrong.state, Turn(CODE, "sms", delete_code="1111"), READY)
+    assert not late.erase
 
 
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)

@@ -3,6 +3,7 @@ audit trail stay, de-identified; whoever answers for the case is told; a lost jo
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -37,6 +38,17 @@ def _say(client, services, text):
     drain(services)
 
 
+def _delete_code(twilio_standin):
+    """The code quoted in the last DELETE confirmation request the person was sent."""
+    asked = [b for b in twilio_standin.bodies_to(PHONE) if "DELETE" in b][-1]
+    return re.search(r"DELETE (\d{4})", asked).group(1)
+
+
+def _erase(client, services, twilio_standin):
+    _say(client, services, "DELETE")
+    _say(client, services, f"DELETE {_delete_code(twilio_standin)}")
+
+
 def _count(services, model, *where):
     with services.db.session() as session:
         return session.scalar(select(func.count()).select_from(model).where(*where))
@@ -58,8 +70,7 @@ def test_delete_keeps_the_open_case_de_identified_tells_on_call_and_deletes_at_t
     audit_before = _count(services, AuditEvent, AuditEvent.contact_id == contact_id)
     sids_at_twilio = {m.sid for m in twilio_standin.store.all() if m.to == PHONE}
     assert audit_before > 3 and sids_at_twilio
-    _say(client, services, "DELETE")
-    _say(client, services, "YES")
+    _erase(client, services, twilio_standin)
     drain(services)
 
     assert _count(services, Contact) == 0
@@ -90,8 +101,7 @@ def test_delete_keeps_the_open_case_de_identified_tells_on_call_and_deletes_at_t
 def test_the_case_page_shows_the_erased_case(world, twilio_standin):
     app, client, services = world
     case_id, _contact_id = _converse_into_a_crisis_case(client, services)
-    _say(client, services, "DELETE")
-    _say(client, services, "YES")
+    _erase(client, services, twilio_standin)
     import bot.portal
     from tests.portal.conftest import FAST_HASH, Browser
 
@@ -114,7 +124,7 @@ def test_a_lost_erasure_job_is_finished_by_the_sweeper(world, twilio_standin):
     _say(client, services, "hello")
     _say(client, services, "YES")
     _say(client, services, "DELETE")
-    assert post_signed(client, inbound_form("YES", phone=PHONE)).status_code == 200
+    assert post_signed(client, inbound_form(f"DELETE {_delete_code(twilio_standin)}", phone=PHONE)).status_code == 200
     from rq import Queue
 
     from core.queue import INBOUND, SERIALIZER
@@ -130,3 +140,22 @@ def test_a_lost_erasure_job_is_finished_by_the_sweeper(world, twilio_standin):
     sweep(services)
     assert _count(services, Contact) == 0 and _count(services, InboundMessage) == 0
     assert _count(services, ErasureRequest, ErasureRequest.done_at.is_not(None)) == 1
+
+
+def test_a_spoofed_yes_never_completes_a_delete(world, twilio_standin):
+    """Someone faking the person's number sends DELETE then YES: nothing is erased, and the
+    person sees a request with a code they did not ask for. Only the quoted code erases."""
+    app, client, services = world
+    _say(client, services, "hello")
+    _say(client, services, "YES")
+    _say(client, services, "DELETE")
+    code = _delete_code(twilio_standin)
+    _say(client, services, "YES")
+    assert _count(services, ErasureRequest) == 0 and _count(services, Contact) == 1
+    assert twilio_standin.bodies_to(PHONE)[-1].count(f"DELETE {code}") == 1, "asked again, same code"
+    _say(client, services, "DELETE 0000" if code != "0000" else "DELETE 1111")
+    assert _count(services, ErasureRequest) == 0, "a wrong code cancels"
+    _say(client, services, f"DELETE {code}")
+    assert _count(services, ErasureRequest) == 0, "a cancelled request's code is spent"
+    _erase(client, services, twilio_standin)
+    assert _count(services, ErasureRequest) == 1
