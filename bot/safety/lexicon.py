@@ -108,6 +108,7 @@ class Lexicon:
     examples: tuple[Example, ...] = ()
     counter_examples: tuple[Example, ...] = ()
     spellings: tuple[tuple[str, str], ...] = ()  # (variant, canonical) words, normalised
+    clitics: tuple[str, ...] = ()  # prefixes written onto the next word (Arabic "و", "ف")
 
 
 def _require(data: dict[str, Any], key: str, where: str) -> Any:
@@ -239,6 +240,21 @@ def _spellings(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _clitics(raw: Any, where: str) -> tuple[str, ...]:
+    """``clitics: [و, ف]``: prefixes a word may carry; it is read with and without them."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
+        raise LexiconError(f"{where}: 'clitics' must be a list of prefixes")
+    out = []
+    for prefix in raw:
+        token = normalise(prefix).split()
+        if len(token) != 1:
+            raise LexiconError(f"{where}: clitic {prefix!r} must be letters without spaces")
+        out.append(token[0])
+    return tuple(dict.fromkeys(out))
+
+
 def _examples(raw: Any, locale: str, seen: set[str], where: str, default: Level) -> tuple[Example, ...]:
     out = []
     for item in raw or []:
@@ -293,6 +309,7 @@ def parse_lexicon(data: Any, where: str) -> Lexicon:
         examples=_examples(data.get("examples"), locale, seen, f"{where} examples", Level.HIGH),
         counter_examples=_examples(data.get("counter_examples"), locale, seen, f"{where} counter_examples", Level.NONE),
         spellings=_spellings(data.get("spellings"), where),
+        clitics=_clitics(data.get("clitics"), where),
     )
 
 

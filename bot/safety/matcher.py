@@ -87,6 +87,8 @@ class Matcher:
                 self._add(kind, lexicon.locale, None, sequences)
             for variant, canonical in lexicon.spellings:
                 self.automaton.alias(variant, canonical)
+            for prefix in lexicon.clitics:
+                self.automaton.clitic(prefix)
         # How far the reading of one hit can look: its negation and person
         # windows, the cues in them, the pseudo-cues around those and hits of
         # other languages on the same words. Two hits of one entry with the

@@ -42,6 +42,7 @@ _GAP = re.compile(r"^~(\d*)$")
 DEFAULT_GAP = 3
 MAX_SEQUENCES = 20_000  # word sequences one pattern may expand into
 MAX_WORD = 64  # longer words are matched literally only (no wildcard or regex)
+MIN_STEM = 3  # a clitic prefix is only taken off a word that keeps this many letters
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ class Automaton:
         self._regexes: list[WordRegex] = []
         self._known: set[Symbol] = set()
         self._aliases: dict[str, tuple[str, ...]] = {}
+        self._clitics: tuple[str, ...] = ()
         self._max_prefix = 0
         self._max_suffix = 0
 
@@ -284,14 +286,27 @@ class Automaton:
         if variant != canonical and canonical not in self._aliases.get(variant, ()):
             self._aliases[variant] = (*self._aliases.get(variant, ()), canonical)
 
+    def clitic(self, prefix: str) -> None:
+        """Also read a word without ``prefix`` when it starts with it (Arabic "و" and: "وخالي")."""
+        if prefix and prefix not in self._clitics:
+            self._clitics = (*self._clitics, prefix)
+
+    def _forms(self, word: str) -> list[str]:
+        forms = [word]
+        for prefix in self._clitics:
+            if word.startswith(prefix) and len(word) - len(prefix) >= MIN_STEM:
+                forms.append(word[len(prefix) :])
+        return [alias for form in forms for alias in (form, *self._aliases.get(form, ()))]
+
     def symbols(self, word: str) -> tuple[Symbol, ...]:
         """The trie symbols one word of a message matches (always itself and ANY).
 
         A word with known spellings matches what each of them matches, as well
-        as what it matches itself: the alias adds readings, it never takes one away.
+        as what it matches itself; a word that starts with a clitic prefix also
+        matches what it matches without it. Both add readings, never take one away.
         """
         found: list[Symbol] = [ANY]
-        for form in (word, *self._aliases.get(word, ())):
+        for form in self._forms(word):
             found.append(form)
             if len(form) > MAX_WORD:
                 continue

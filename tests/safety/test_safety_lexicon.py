@@ -127,3 +127,16 @@ def test_bad_spellings_fail_with_the_file(write_lexicon: Callable[..., Path], sp
     library = write_lexicon(lexicon_doc("xx", spellings=spellings))
     with pytest.raises(LexiconError, match=message):
         load_lexicons(library)
+
+
+def test_clitic_prefixes_are_read_with_and_without(write_lexicon: Callable[..., Path]) -> None:
+    doc = lexicon_doc(
+        "xx",
+        clitics=["و"],
+        entries=[{"id": "xx.suicide.die", "level": "high", "category": "suicide", "patterns": ["خالي يلمسني"]}],
+    )
+    gate = SafetyGate.from_directory(write_lexicon(doc), embeddings=False)
+    assert gate.assess("عمري 12 وخالي يلمسني", "xx").is_crisis
+    assert gate.assess("خالي يلمسني", "xx").is_crisis
+    with pytest.raises(LexiconError, match="clitics"):
+        load_lexicons(write_lexicon(lexicon_doc("xx", clitics="و")))
