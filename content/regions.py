@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from content.schema import Helpline, Region, Settings
+from content.schema import Emergency, Helpline, Pathway, Region, Settings
 from content.yamlnodes import Node
 
 
 def read_settings(document: Node) -> Settings:
     """Library-wide settings; every field has a default so the file may be short."""
     top = document.mapping(
-        {"kind", "source_locale", "default_locale", "default_region", "sms_segment_budget", "placeholder_examples"}
+        {
+            "kind",
+            "source_locale",
+            "default_locale",
+            "default_region",
+            "sms_segment_budget",
+            "placeholder_examples",
+            "pathways",
+        }
     )
     return Settings(
         source_locale=top["source_locale"].text() if "source_locale" in top else "en",
@@ -19,6 +27,22 @@ def read_settings(document: Node) -> Settings:
         placeholder_examples=tuple((k, v.text()) for k, v in top["placeholder_examples"].mapping().items())
         if "placeholder_examples" in top
         else (),
+        pathways=tuple(_pathway(category, node) for category, node in top["pathways"].mapping().items())
+        if "pathways" in top
+        else (),
+    )
+
+
+def _pathway(category: str, node: Node) -> Pathway:
+    """One category's pathway: ``reply`` and ``followup`` default to ``crisis.<category>[.followup]``."""
+    p = node.mapping({"severity", "services", "reply", "followup", "steps"}, ("severity", "services"))
+    return Pathway(
+        category=category,
+        severity=p["severity"].text(),
+        services=p["services"].texts(),
+        reply=p["reply"].text() if "reply" in p else f"crisis.{category}",
+        followup=p["followup"].text() if "followup" in p else f"crisis.{category}.followup",
+        steps=p["steps"].texts() if "steps" in p else (),
     )
 
 
@@ -34,6 +58,7 @@ def read_region(document: Node, stem: str) -> Region:
             "default_locale",
             "locales",
             "required_locales",
+            "emergency",
             "helplines",
             "allow",
         },
@@ -41,7 +66,9 @@ def read_region(document: Node, stem: str) -> Region:
     )
     helplines = []
     for node in top["helplines"].items():
-        h = node.mapping({"name", "number", "hours", "placeholder", "description"}, ("name", "number"))
+        h = node.mapping(
+            {"name", "number", "hours", "placeholder", "description", "serves", "opening_hours"}, ("name", "number")
+        )
         helplines.append(
             Helpline(
                 h["name"].text(),
@@ -49,7 +76,17 @@ def read_region(document: Node, stem: str) -> Region:
                 h["hours"].text() if "hours" in h else "",
                 h["placeholder"].boolean() if "placeholder" in h else False,
                 h["description"].text() if "description" in h else "",
+                h["serves"].texts() if "serves" in h else ("crisis",),
+                h["opening_hours"].text() if "opening_hours" in h else "",
             )
+        )
+    emergency = None
+    if "emergency" in top:
+        e = top["emergency"].mapping({"name", "number", "placeholder"}, ("number",))
+        emergency = Emergency(
+            e["number"].text(),
+            e["name"].text() if "name" in e else "",
+            e["placeholder"].boolean() if "placeholder" in e else False,
         )
     allow = top["allow"].mapping({"numbers", "domains"}) if "allow" in top else {}
     return Region(
@@ -64,4 +101,5 @@ def read_region(document: Node, stem: str) -> Region:
         allowed_numbers=allow["numbers"].texts() if "numbers" in allow else (),
         allowed_domains=allow["domains"].texts() if "domains" in allow else (),
         origin=document.origin,
+        emergency=emergency,
     )

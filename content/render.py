@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from content.errors import MissingValue
-from content.schema import PLACEHOLDER, Helpline
+from content.schema import PLACEHOLDER, Emergency, Helpline
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,17 @@ def format_helplines(helplines: Iterable[Helpline]) -> str:
     """The ``{helplines}`` value: name, number and hours, one per line."""
     lines = []
     for helpline in helplines:
-        hours = f" ({helpline.hours})" if helpline.hours else ""
+        shown = helpline.hours or helpline.opening_hours
+        hours = f" ({shown})" if shown else ""
         lines.append(f"{helpline.name}: {helpline.number}{hours}")
     return "\n".join(lines)
+
+
+def format_helpline(helpline: Helpline) -> str:
+    """One service as a person reads it: "Name: number"."""
+    return f"{helpline.name}: {helpline.number}"
+
+
+def format_emergency(emergency: Emergency) -> str:
+    """The ``{emergency}`` value: the number, after its name when it has one."""
+    return f"{emergency.name}: {emergency.number}" if emergency.name else emergency.number

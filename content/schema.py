@@ -51,6 +51,19 @@ KEYWORD_ACTIONS = (
 # REGION matters only where a deployment serves several regions).
 OPTIONAL_KEYWORD_ACTIONS = ("time", "region")
 CHOICE_ACTIONS = ("next", "back", "menu", "module", "screening", "course")
+# What a region's service is for; a crisis pathway names the ones it points a person to.
+SERVICES = ("crisis", "emergency", "gbv", "child_protection", "mental_health", "health")
+# The safety gate's crisis categories (bot.safety.levels.PATHWAY_PRECEDENCE), each with a pathway.
+RISK_CATEGORIES = (
+    "suicide",
+    "self_harm",
+    "third_party",
+    "command_hallucination",
+    "violence",
+    "child_safeguarding",
+    "sexual_violence",
+)
+CASE_SEVERITIES = ("high", "imminent")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
@@ -277,13 +290,49 @@ class Glossary:
 
 @dataclass(frozen=True)
 class Helpline:
-    """A service people can call; placeholders must be replaced before going live."""
+    """A service people can call; placeholders must be replaced before going live.
+
+    ``serves`` says what it is for (see SERVICES): a crisis reply names only the services
+    of its pathway. ``opening_hours`` is the weekly timetable in the region's time zone
+    (content.hours: ``24/7`` or ``mon-fri 08:00-17:00``), so a reply names a service as
+    open only while it is; ``hours`` is free text shown where no timetable is given.
+    """
 
     name: str
     number: str
     hours: str = ""
     placeholder: bool = False
     description: str = ""
+    serves: tuple[str, ...] = ("crisis",)
+    opening_hours: str = ""
+
+
+@dataclass(frozen=True)
+class Emergency:
+    """The region's number for danger now (police, ambulance): always given when harm is under way."""
+
+    number: str
+    name: str = ""
+    placeholder: bool = False
+
+
+@dataclass(frozen=True)
+class Pathway:
+    """What a person in one risk category receives, locale-independent.
+
+    ``reply`` is the first message (``crisis.<category>``), ``steps`` the short flow a
+    YES walks through (the safety plan, safety steps, how to help a friend), ``followup``
+    the answer to anything else while the case is open (``crisis.<category>.followup``).
+    ``services`` are the kinds of service its ``{helplines}`` names, in order, and
+    ``severity`` the least a case of this category is opened at.
+    """
+
+    category: str
+    severity: str
+    services: tuple[str, ...]
+    reply: str
+    followup: str
+    steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -301,6 +350,11 @@ class Region:
     allowed_numbers: tuple[str, ...] = ()
     allowed_domains: tuple[str, ...] = ()
     origin: str = field(default="", compare=False)
+    emergency: Emergency | None = None
+
+    @property
+    def emergency_number(self) -> str:
+        return self.emergency.number if self.emergency else ""
 
 
 @dataclass(frozen=True)
@@ -312,6 +366,11 @@ class Settings:
     default_region: str | None = None
     sms_segment_budget: int = 3
     placeholder_examples: tuple[tuple[str, str], ...] = ()
+    pathways: tuple[Pathway, ...] = ()
+
+    def pathway(self, category: str | None) -> Pathway | None:
+        """The pathway of a risk category, or None when the library has none for it."""
+        return next((p for p in self.pathways if p.category == category), None)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from content.schema import (
     Library,
     Message,
     Module,
+    Pathway,
     Region,
     Screening,
     Settings,
@@ -197,6 +198,10 @@ class ContentStore:
     def regions(self) -> list[Region]:
         """Every region the deployment serves, in the library's order."""
         return list(self.library.regions)
+
+    def pathway(self, category: str | None) -> Pathway | None:
+        """The crisis pathway of a risk category (library.yaml), or None when there is none."""
+        return self.library.settings.pathway(category)
 
     def helplines(self, region_id: str) -> list[Helpline]:
         """The region's helplines, in the order to show them."""

@@ -21,8 +21,10 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from content.problems import Problem, Report, error, warning
-from content.render import MenuEntry, fill_examples, format_helplines, format_menu
+from content.render import MenuEntry, fill_examples, format_emergency, format_helplines, format_menu
 from content.schema import Library, Message, Region, Status, Text, placeholders
+from content.pathways import PATHWAY_MESSAGE_IDS, general
+from content.validate_pathways import check_pathways, helplines_examples
 from content.validate_structures import check_structures
 from core.sms import (
     GSM7_MULTI,
@@ -59,6 +61,7 @@ ENGINE_MESSAGE_IDS = (
     "crisis.immediate",
     "crisis.safety_plan.1",
     "crisis.followup",
+    *PATHWAY_MESSAGE_IDS,
 )
 _NUMBER = re.compile(r"(?<![\w+])\+?\d[\d \-().]{3,}\d(?!\w)")
 _LINK = re.compile(
@@ -70,7 +73,7 @@ _LINK = re.compile(
 def validate(library: Library) -> Report:
     """Run every check and return the findings (errors first)."""
     problems = [*_check_settings(library), *_check_messages(library), *check_structures(library)]
-    problems += [*_check_regions(library), *_check_required_ids(library)]
+    problems += [*_check_regions(library), *check_pathways(library), *_check_required_ids(library)]
     problems.sort(key=lambda p: (p.severity != "error", p.origin))
     return Report(tuple(problems))
 
@@ -110,11 +113,19 @@ def _examples(library: Library, locale: str) -> list[dict[str, str]]:
     base.setdefault("menu", format_menu(entries))
     base.setdefault("regions", "\n".join(f"{n}. {r.name}" for n, r in enumerate(library.regions, 1)))
     regions = library.regions or (None,)
-    return [{"helplines": format_helplines(r.helplines) if r else "", **base} for r in regions]
+    return [
+        {
+            **base,
+            "helplines": format_helplines(general(r.helplines)) if r else "",
+            **({"emergency": format_emergency(r.emergency)} if r and r.emergency else {}),
+        }
+        for r in regions
+    ]
 
 
 def _check_messages(library: Library) -> Iterator[Problem]:
     examples = {locale: _examples(library, locale) for locale in library.locales()}
+    crisis_helplines = [helplines_examples(library, r) for r in library.regions]
     for message in library.messages:
         source = message.source
         budget = message.segment_budget or library.settings.sms_segment_budget
@@ -130,7 +141,13 @@ def _check_messages(library: Library) -> Iterator[Problem]:
             if text.status == Status.RETIRED:
                 continue
             where = {"item_id": message.id, "locale": text.locale, "origin": text.origin}
-            yield from _check_sms_budget(text, budget, examples.get(text.locale, [{}]), where)
+            sized = examples.get(text.locale, [{}])
+            if any(message.id in by_id for by_id in crisis_helplines):
+                sized = [
+                    {**values, "helplines": by_id.get(message.id, values.get("helplines", ""))}
+                    for values, by_id in zip(sized, crisis_helplines, strict=False)
+                ]
+            yield from _check_sms_budget(text, budget, sized, where)
             yield from _check_placeholders(message, text, source, where)
             yield from _check_numbers_and_links(text, library.regions, where)
             if (
@@ -244,7 +261,8 @@ def _check_numbers_and_links(text: Text, regions: tuple[Region, ...], where: dic
 
 
 def _allowed_numbers(region: Region) -> set[str]:
-    return {re.sub(r"\D", "", n) for n in (*region.allowed_numbers, *(h.number for h in region.helplines))}
+    emergency = (region.emergency.number,) if region.emergency else ()
+    return {re.sub(r"\D", "", n) for n in (*region.allowed_numbers, *(h.number for h in region.helplines), *emergency)}
 
 
 def _check_required_locales(library: Library, message: Message) -> Iterator[Problem]:

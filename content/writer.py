@@ -26,10 +26,12 @@ import yaml
 from content.schema import (
     Course,
     Glossary,
+    Helpline,
     KeywordSet,
     Library,
     Message,
     Module,
+    Pathway,
     Provenance,
     Region,
     Screening,
@@ -279,7 +281,30 @@ def _settings(settings: Settings) -> dict[str, Any]:
     data: dict[str, Any] = {"kind": "library"}
     for f in fields(Settings):
         value = getattr(settings, f.name)
-        data[f.name] = dict(value) if f.name == "placeholder_examples" else value
+        if f.name == "placeholder_examples":
+            data[f.name] = dict(value)
+        elif f.name == "pathways":
+            if value:
+                data[f.name] = {p.category: _pathway(p) for p in value}
+        else:
+            data[f.name] = value
+    return data
+
+
+def _pathway(pathway: Pathway) -> dict[str, Any]:
+    data: dict[str, Any] = {"severity": pathway.severity, "services": list(pathway.services)}
+    if pathway.reply != f"crisis.{pathway.category}":
+        data["reply"] = pathway.reply
+    if pathway.followup != f"crisis.{pathway.category}.followup":
+        data["followup"] = pathway.followup
+    if pathway.steps:
+        data["steps"] = list(pathway.steps)
+    return data
+
+
+def _helpline(helpline: Helpline) -> dict[str, Any]:
+    data = {k: v for k, v in asdict(helpline).items() if v or k in ("name", "number")}
+    data["serves"] = list(helpline.serves)
     return data
 
 
@@ -293,6 +318,8 @@ def _region(region: Region) -> dict[str, Any]:
         "default_locale": region.default_locale,
         "locales": list(region.locales),
         "required_locales": list(region.required_locales),
-        "helplines": [{k: v for k, v in asdict(h).items() if v or k in ("name", "number")} for h in region.helplines],
+        **({"emergency": {k: v for k, v in asdict(region.emergency).items() if v or k == "number"}}
+           if region.emergency else {}),
+        "helplines": [_helpline(h) for h in region.helplines],
         "allow": {"numbers": list(region.allowed_numbers), "domains": list(region.allowed_domains)},
     }

@@ -138,18 +138,23 @@ SEVERITY_ORDER = {"concern": 1, "high": 2, "imminent": 3}
 
 
 def _escalate(services: Services, session: Session, contact: Contact, message: InboundMessage, severity: str,
-              rules: tuple[str, ...]) -> None:
+              rules: tuple[str, ...], category: str | None = None) -> None:
     """Open a case, or raise the severity of the person's open case (never a second one); a case
-    of high severity or above alerts the on-call person, in this same transaction."""
+    of high severity or above alerts the on-call person, in this same transaction. The case
+    carries the risk category of the pathway the person was answered with; a more severe
+    message (or one in a case with none) sets it."""
     case = session.scalars(select(Escalation).where(Escalation.contact_id == contact.id,
                                                     Escalation.status == "open")).first()
     reason = ",".join(rules)
     if case is None:
         case = Escalation(contact_id=contact.id, inbound_id=message.id, severity=severity, reason=reason,
-                          region=contact.region)
+                          region=contact.region, category=category)
         session.add(case)
         log.warning("escalation.opened", extra={"severity": severity, "rules": list(rules)})
     else:
+        if category and (case.category is None
+                         or SEVERITY_ORDER.get(severity, 0) > SEVERITY_ORDER.get(case.severity, 0)):
+            case.category = category
         if SEVERITY_ORDER.get(severity, 0) > SEVERITY_ORDER.get(case.severity, 0):
             case.severity = severity
         case.reason = ",".join(sorted(set(filter(None, case.reason.split(","))) | set(rules)))[:2000]
@@ -189,7 +194,7 @@ def _apply(services: Services, contact: Contact, message: InboundMessage, outcom
         if decision == "given":
             contact.consent_version, contact.consented_at = ref, now
     if outcome.escalation:
-        _escalate(services, session, contact, message, *outcome.escalation)
+        _escalate(services, session, contact, message, *outcome.escalation, category=outcome.case_category)
     if outcome.pause:
         contact.paused = True
     for event in outcome.events:
@@ -244,13 +249,16 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
                           consented=contact.consent_version is not None, region=contact.region,
                           accepted_locales=locales.parse(contact.accepted_locales))
         region_id = engine.region_id(contact.region)
+        now = utcnow()
         turn = Turn(text=text, channel=message.channel, num_media=message.num_media,
                     availability=promise.current(session, services.config, region_id,
-                                                 _region_zone(engine, region_id), utcnow()),
+                                                 _region_zone(engine, region_id), now),
                     risk=int(assessment.level) if assessment else 0,
                     risk_rules=tuple(assessment.rules) if assessment else (),
                     detected_locale=language.detected_locale, text_lang=language.text_lang,
-                    delete_code=str(1000 + secrets.randbelow(9000)))
+                    delete_code=str(1000 + secrets.randbelow(9000)),
+                    category=assessment.category if assessment else None,
+                    in_progress=bool(assessment and assessment.in_progress), now=now)
         try:
             outcome = None
             # A sender over their per-minute limit, with no risk found, gets no further work.

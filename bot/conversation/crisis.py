@@ -1,61 +1,137 @@
-"""The crisis path: deterministic, human-written, and first.
+"""The crisis path: deterministic, human-written, first, and shaped by the kind of risk.
 
-On HIGH or IMMINENT risk the person gets the crisis message for their region
-and language at once (approved content, never machine-translated at send
-time), a case opens for a health worker, automated content pauses, and a short
-safety-plan flow is offered. Nothing the person says closes the case: only a
+On HIGH or IMMINENT risk the person gets their category's first reply at once (approved
+content for their region and language, never machine-translated at send time), a case
+opens for a health worker with the category and a severity, and automated content
+pauses. Each category has its own pathway (library.yaml): a woman reporting violence is
+given safety steps and gender-based-violence services, a child is told in simple words who
+can help, a person worried about a friend learns how to help them and is asked how they
+are; suicide and self-harm keep the safety plan. When harm is already done or under way
+the emergency number comes first, whatever the category.
+
+YES or NEXT walks the pathway's steps; anything else gets its follow-up (an honest
+``{response_time}`` and who to contact now). The flow takes precedence over onboarding: a
+first message in crisis followed by YES continues the plan, and consent is asked when the
+plan ends or the person moves on (MENU). Nothing the person says closes the case: only a
 health worker does.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.conversation.types import MENU, RISK_HIGH, RISK_IMMINENT, SAFETY_PLAN, SEVERITY, Outcome, Turn
+from bot.conversation import helplines
+from bot.conversation.types import (
+    RISK_HIGH, RISK_IMMINENT, SAFETY_PLAN, SEVERITY, Outcome, Profile, Turn,
+)
+from content.pathways import GENERAL, IN_PROGRESS, IN_PROGRESS_FOLLOWUP, SAFETY_PLAN_STEPS
+from content.schema import Pathway
 
 if TYPE_CHECKING:
     from bot.conversation.engine import Engine
 
 CRISIS = RISK_HIGH
-PLAN_STEPS = 5
+PLAN_STEPS = len(SAFETY_PLAN_STEPS)
+_LEVEL = {"high": RISK_HIGH, "imminent": RISK_IMMINENT}
+_FLOW_KEYS = ("module", "step", "instrument", "answers", "plan_step", "pathway", "in_progress")
 
 
-def _record(out: Outcome, risk: int, rules: tuple[str, ...]) -> str:
-    severity = SEVERITY[min(risk, RISK_IMMINENT)]
+def pathway(engine: "Engine", category: str | None) -> Pathway:
+    """The category's pathway from the content, else the general one."""
+    finder = getattr(engine.content, "pathway", None)
+    found = finder(category) if finder is not None and category else None
+    return found or GENERAL
+
+
+def _record(out: Outcome, turn: Turn, path: Pathway, rules: tuple[str, ...]) -> str:
+    """The case: the gate's level, raised to the pathway's severity, imminent when harm is under way."""
+    level = max(turn.risk, _LEVEL.get(path.severity, RISK_HIGH))
+    if turn.in_progress:
+        level = RISK_IMMINENT
+    severity = SEVERITY[min(level, RISK_IMMINENT)]
     out.escalation = (severity, rules)
+    out.case_category = path.category or turn.category
     out.pause = True
     out.events.append(f"crisis:{severity}")
+    if out.case_category:
+        out.events.append(f"crisis.pathway:{out.case_category}")
     return severity
 
 
-def escalate_silently(out: Outcome, turn: Turn) -> None:
+def escalate_silently(engine: "Engine", out: Outcome, turn: Turn) -> None:
     """An opted-out person in crisis: no message may be sent, but a person must look."""
-    _record(out, turn.risk, turn.risk_rules)
+    _record(out, turn, pathway(engine, turn.category), turn.risk_rules)
+
+
+def services_text(engine: "Engine", out: Outcome, path: Pathway, now: Any, locale: str, channel: str) -> str:
+    """``{helplines}`` for this pathway: its services in the person's region, open now or when they open."""
+    from content.store import ContentMissing
+
+    try:
+        region = engine.content.region(out.region or engine.default_region)
+    except ContentMissing:
+        region = None
+    return helplines.text(engine.content, region, path.services, now, locale, channel, engine.fallbacks(out))
+
+
+def _say(engine: "Engine", out: Outcome, item_id: str, path: Pathway, now: Any, locale: str, channel: str) -> None:
+    values = {"helplines": services_text(engine, out, path, now, locale, channel)}
+    engine.say(out, item_id, locale, channel, kind="crisis", values=values)
 
 
 def open_crisis(engine: "Engine", out: Outcome, turn: Turn, locale: str, channel: str,
                 rules: tuple[str, ...] | None = None) -> None:
-    _record(out, turn.risk, rules if rules is not None else turn.risk_rules)
-    engine.say(out, "crisis.immediate", locale, channel, kind="crisis")
-    for key in ("module", "step", "instrument", "answers"):
+    """The first reply of the turn's pathway (the emergency text when harm is under way) and the case."""
+    path = pathway(engine, turn.category)
+    _record(out, turn, path, rules if rules is not None else turn.risk_rules)
+    for key in _FLOW_KEYS:
         out.state.pop(key, None)
     out.state.update(flow=SAFETY_PLAN, plan_step=0)
+    if path.category:
+        out.state["pathway"] = path.category
+    if turn.in_progress:
+        out.state["in_progress"] = True
+        _say(engine, out, IN_PROGRESS, path, turn.now, locale, channel)
+        return
+    _say(engine, out, path.reply, path, turn.now, locale, channel)
 
 
-def safety_plan_step(engine: "Engine", out: Outcome, action: str | None, locale: str, channel: str) -> Outcome:
-    """YES/NEXT walks the plan; anything else is answered with the follow-up promise."""
-    step = int(out.state.get("plan_step", 0))
-    if action in {"yes", "next"}:
-        step += 1
-        if step > PLAN_STEPS:
-            out.state = {k: v for k, v in out.state.items() if k != "plan_step"}
-            out.state["flow"] = MENU
-            engine.main_menu(out, locale, channel)
-            return out
-        out.state["plan_step"] = step
-        engine.say(out, f"crisis.safety_plan.{step}", locale, channel, kind="crisis")
-        if step == PLAN_STEPS:
-            out.events.append("safety_plan_completed")
+def follow(engine: "Engine", out: Outcome, turn: Turn, profile: Profile, action: str | None, locale: str,
+           channel: str) -> Outcome:
+    """A reply while the crisis flow is open: YES/NEXT walks the steps, MENU moves on, anything
+    else is answered with the follow-up. While harm is under way, every reply but YES (help is
+    there) repeats the emergency number first."""
+    path = pathway(engine, out.state.get("pathway"))
+    if out.state.get("in_progress"):
+        if action in {"yes", "next"}:
+            out.state.pop("in_progress", None)
+            _say(engine, out, path.followup, path, turn.now, locale, channel)
+        else:
+            _say(engine, out, IN_PROGRESS_FOLLOWUP, path, turn.now, locale, channel)
         return out
-    engine.say(out, "crisis.followup", locale, channel, kind="crisis")
+    if action == "menu":
+        return leave(engine, out, profile, locale, channel)
+    if action in {"yes", "next"} and path.steps:
+        step = int(out.state.get("plan_step", 0)) + 1
+        if step > len(path.steps):
+            return leave(engine, out, profile, locale, channel)
+        out.state["plan_step"] = step
+        _say(engine, out, path.steps[step - 1], path, turn.now, locale, channel)
+        if step == len(path.steps):
+            out.events.append("safety_plan_completed" if path.steps == SAFETY_PLAN_STEPS
+                              else f"pathway_completed:{path.category}")
+        return out
+    _say(engine, out, path.followup, path, turn.now, locale, channel)
+    return out
+
+
+def leave(engine: "Engine", out: Outcome, profile: Profile, locale: str, channel: str) -> Outcome:
+    """The person moves on from the crisis flow: the menu, or, on first contact, onboarding
+    (consent is asked now, after the plan, never instead of it)."""
+    for key in _FLOW_KEYS:
+        out.state.pop(key, None)
+    if profile.consented:
+        engine.main_menu(out, locale, channel)
+    else:
+        engine.onboard(out, locale, channel)
     return out

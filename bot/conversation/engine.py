@@ -126,22 +126,23 @@ class Engine:
         return stored if stored and stored in {r.id for r in self.regions()} else self.default_region
 
     def helplines_text(self, region: str) -> str:
-        return "\n".join(
-            f"{h.name}: {h.number}" + (f" ({h.hours})" if h.hours else "") for h in self.content.helplines(region)
-        )
+        from content.pathways import general
+        from content.render import format_helplines
+
+        return format_helplines(general(self.content.helplines(region)))
 
     def emergency_text(self, region: str) -> str:
         """The number to call in danger now: the region's emergency number, else its first helpline."""
+        from content.render import format_emergency
         from content.store import ContentMissing
 
         try:
             found = self.content.region(region)
         except ContentMissing:
-            found = None
-        number = getattr(found, "emergency_number", None) or getattr(found, "emergency", None)
-        if isinstance(number, str) and number:
-            return number
-        lines = self.content.helplines(region) if found is not None else []
+            return ""
+        if getattr(found, "emergency", None) is not None:
+            return format_emergency(found.emergency)
+        lines = self.content.helplines(region)
         return f"{lines[0].name}: {lines[0].number}" if lines else ""
 
     def fallbacks(self, out: Outcome) -> tuple[str, ...]:
@@ -158,6 +159,7 @@ class Engine:
                values: Mapping[str, str] | None = None) -> Any:
         region = out.region or self.default_region
         merged = {"helplines": self.helplines_text(region),
+                  "emergency": self.emergency_text(region),
                   "response_time": response_time.text(self.content, out.availability, locale, channel,
                                                       self.fallbacks(out), self.emergency_text(region)),
                   **(values or {})}
@@ -233,7 +235,7 @@ class Engine:
 
         if profile.opted_out:
             if turn.risk >= crisis.CRISIS:
-                crisis.escalate_silently(out, turn)
+                crisis.escalate_silently(self, out, turn)
             if "start" in actions:
                 out.opt_in = True
                 out.events.append("opt_in")
@@ -273,12 +275,11 @@ class Engine:
         if not turn.text.strip() and turn.num_media > 0:
             self.say(out, "fallback.media_only", locale, channel)
             return out
+        if flow == SAFETY_PLAN and not profile.consented:
+            # First contact in crisis: the plan goes on (YES is not consent); consent comes after.
+            return crisis.follow(self, out, turn, profile, reply_action, locale, channel)
         if flow == NEW:
-            self.say(out, "onboarding.welcome", locale, channel)
-            if len(self.enabled_locales()) > 1:
-                self.language_menu(out, locale, channel)
-            else:
-                self._ask_consent(out, self.enabled_locales()[0], channel)
+            self.onboard(out, locale, channel)
             return out
         if flow == LANGUAGE:
             return self._language(out, turn.text, profile, locale, channel)
@@ -299,9 +300,9 @@ class Engine:
             self.main_menu(out, locale, channel)
             return out
         if flow == SAFETY_PLAN:
-            return crisis.safety_plan_step(self, out, reply_action, locale, channel)
+            return crisis.follow(self, out, turn, profile, reply_action, locale, channel)
         if flow == SCREENING:
-            return screening.answer(self, out, turn.text, locale, channel)
+            return screening.answer(self, out, turn.text, locale, channel, turn.now)
         if flow == MODULE:
             return self._module(out, reply_action, turn.text, locale, channel, turn.text_lang)
         if flow == RATING:
@@ -329,6 +330,14 @@ class Engine:
         else:
             self._ask_consent(out, chosen, channel)
         return out
+
+    def onboard(self, out: Outcome, locale: str, channel: str) -> None:
+        """The welcome (with the AI disclosure), then the language menu or the consent question."""
+        self.say(out, "onboarding.welcome", locale, channel)
+        if len(self.enabled_locales()) > 1:
+            self.language_menu(out, locale, channel)
+        else:
+            self._ask_consent(out, self.enabled_locales()[0], channel)
 
     def _ask_consent(self, out: Outcome, locale: str, channel: str) -> None:
         self.say(out, self.consent_item, locale, channel)

@@ -6,7 +6,7 @@ above 0) goes straight to the crisis path.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.conversation import crisis
 from bot.conversation.types import MENU, RISK_HIGH, SCREENING, Outcome, Turn
@@ -25,7 +25,7 @@ def start(engine: "Engine", out: Outcome, instrument_id: str, locale: str, chann
     return out
 
 
-def answer(engine: "Engine", out: Outcome, text: str, locale: str, channel: str) -> Outcome:
+def answer(engine: "Engine", out: Outcome, text: str, locale: str, channel: str, now: Any = None) -> Outcome:
     from bot.conversation.engine import fold, number
 
     instrument = engine.content.screening(out.state["instrument"])
@@ -42,8 +42,9 @@ def answer(engine: "Engine", out: Outcome, text: str, locale: str, channel: str)
     if question.crisis_if_above is not None and value > question.crisis_if_above:
         item = f"screening:{instrument.id}:q{len(answers)}"
         out.audit.append(("screening.crisis_item", {"instrument": instrument.id, "item": len(answers)}))
-        crisis.open_crisis(engine, out, Turn(text="", channel=channel, risk=RISK_HIGH), locale, channel,
-                           rules=(item,))
+        # The item asks about thoughts of death or self-harm: the suicide pathway.
+        crisis.open_crisis(engine, out, Turn(text="", channel=channel, risk=RISK_HIGH, category="suicide", now=now),
+                           locale, channel, rules=(item,))
         return out
     if len(answers) < len(instrument.questions):
         out.state["answers"] = answers

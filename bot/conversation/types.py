@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 NEW, LANGUAGE, CONSENT, MENU, MODULE = "new", "language", "consent", "menu", "module"
@@ -40,6 +41,13 @@ class Turn:
     # A fresh random code the worker draws for each turn; a DELETE request quotes it, and only
     # a reply carrying it erases (a spoofed sender never saw it). The engine draws nothing.
     delete_code: str = ""
+    # The gate's pathway (bot.safety.levels.Assessment.category) and whether harm is already
+    # done or under way; they choose the crisis reply, its services and the case's category.
+    category: str | None = None
+    in_progress: bool = False
+    # The moment of the turn (aware), passed in so a crisis reply names only services open
+    # now; None: no clock, every service is listed with its hours.
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class Outcome:
     consent: tuple[str, str, str] | None = None  # (decision, wording ref, locale)
     erase: bool = False
     escalation: tuple[str, tuple[str, ...]] | None = None  # (severity, rule ids)
+    case_category: str | None = None  # the escalation's risk category (a shared category id)
     pause: bool = False
     events: list[str] = field(default_factory=list)
     audit: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (action, detail without text)
@@ -96,6 +105,7 @@ class Content(Protocol):
                fallbacks: Sequence[str] = ()) -> Any: ...
     def keyword_actions(self, text: str, locales: Sequence[str]) -> list[str]: ...
     def helplines(self, region_id: str) -> list[Any]: ...
+    def pathway(self, category: str | None) -> Any: ...
     def region(self, region_id: str) -> Any: ...
     def regions(self) -> list[Any]: ...
     def menu(self, locale: str, fallbacks: Sequence[str] = ()) -> list[Any]: ...

@@ -37,7 +37,8 @@ BASE_FILES = {
         locales: [en]
         required_locales: [en]
         helplines:
-          - {name: Test line, number: "+1 202 555 0100", hours: 24 hours}
+          - {name: Test line, number: "+1 202 555 0100", opening_hours: 24/7}
+        emergency: {number: "112"}
         allow:
           numbers: ["+1 202 555 0199"]
           domains: [who.int]

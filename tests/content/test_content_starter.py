@@ -6,10 +6,12 @@ import re
 
 import pytest
 
+from content.pathways import PATHWAY_MESSAGE_IDS, general
 from content.render import fill_examples, format_helplines, format_menu
-from content.schema import Library, Status
+from content.schema import RISK_CATEGORIES, Library, Status
 from content.store import ContentStore
 from content.validate import ENGINE_MESSAGE_IDS, validate
+from content.validate_pathways import helplines_examples
 from core.sms import gsm_safe, segment_info
 
 TRANSLATED = ("es", "fr", "sw")
@@ -40,14 +42,44 @@ def test_every_text_has_a_draft_translation(starter_library: Library, locale: st
 
 
 def test_english_bodies_stay_within_two_segments(starter_library: Library, starter_store: ContentStore) -> None:
+    """Crisis replies are sized with their own pathway's services, each shown closed (the longest)."""
     values = {
-        "helplines": format_helplines(starter_store.helplines("demo")),
+        "helplines": format_helplines(general(starter_store.helplines("demo"))),
         "menu": format_menu(starter_store.menu("en")),
         **dict(starter_library.settings.placeholder_examples),
     }
+    pathway_lines = helplines_examples(starter_library, starter_store.region("demo"))
     for message in starter_library.messages:
-        body = gsm_safe(fill_examples(message.text("en").sms, values))  # type: ignore[union-attr]
+        filled = {**values, "helplines": pathway_lines.get(message.id, values["helplines"])}
+        body = gsm_safe(fill_examples(message.text("en").sms, filled))  # type: ignore[union-attr]
         assert segment_info(body).segments <= 2, message.id
+
+
+def test_every_category_has_its_own_reply_and_followup_in_every_locale(starter_library: Library) -> None:
+    messages = {m.id: m for m in starter_library.messages}
+    pathways = {p.category: p for p in starter_library.settings.pathways}
+    assert set(pathways) == set(RISK_CATEGORIES)
+    replies = [p.reply for p in pathways.values()]
+    assert len(set(replies)) == len(replies)  # no category borrows another's reply
+    for category, pathway in pathways.items():
+        assert (pathway.reply, pathway.followup) == (f"crisis.{category}", f"crisis.{category}.followup")
+        for message_id in (pathway.reply, pathway.followup, *pathway.steps, *PATHWAY_MESSAGE_IDS):
+            for locale in ("en", *TRANSLATED):
+                assert messages[message_id].text(locale, approved_only=False) is not None, (message_id, locale)
+    assert pathways["suicide"].steps == pathways["self_harm"].steps  # the safety plan stays
+    assert not set(pathways["violence"].steps) & set(pathways["suicide"].steps)
+    assert "gbv" in pathways["violence"].services and "crisis" not in pathways["violence"].services
+    assert pathways["child_safeguarding"].services[0] == "child_protection"
+
+
+@pytest.mark.parametrize("locale", ["en", *TRANSLATED])
+def test_no_crisis_text_promises_soon(starter_library: Library, locale: str) -> None:
+    """When a person will hear back is {response_time}, worded from the rota, never a bare "soon"."""
+    soon = {"en": r"\bsoon\b(?! as you can)", "sw": r"hivi karibuni", "fr": r"bient[oô]t|rapidement", "es": r"\bpronto\b"}[locale]
+    for message in starter_library.messages:
+        text = message.text(locale, approved_only=False)
+        if message.kind == "crisis" and text is not None:
+            assert not re.search(soon, text.sms, re.I), (message.id, locale)
 
 
 @pytest.mark.parametrize("locale", ["en", *TRANSLATED])

@@ -223,7 +223,8 @@ def test_placeholder_helplines_and_unreviewed_crisis_text_warn(make_library: Cal
         time_zone: Africa/Nairobi
         default_locale: en
         locales: [en]
-        helplines: [{name: DEMO LINE - REPLACE, number: "+1 202 555 0100", placeholder: true}]
+        emergency: {number: "112"}
+        helplines: [{name: DEMO LINE - REPLACE, number: "+1 202 555 0100", placeholder: true, opening_hours: 24/7}]
     """
     crisis = """
         kind: crisis
@@ -236,3 +237,72 @@ def test_placeholder_helplines_and_unreviewed_crisis_text_warn(make_library: Cal
         ("warning", "placeholder-helpline"),
         ("warning", "clinical-review"),
     }
+
+
+def test_services_say_what_they_serve_and_when_they_open(make_library: Callable[..., Path]) -> None:
+    region = """
+        kind: region
+        name: Test region
+        time_zone: Africa/Nairobi
+        default_locale: en
+        locales: [en]
+        required_locales: [en]
+        emergency: {number: "112"}
+        helplines:
+          - {name: Line, number: "+1 202 555 0100", serves: [crisis, counselling], opening_hours: 24/7}
+          - {name: Clinic, number: "+1 202 555 0101", serves: [health], opening_hours: "mon-fri 17:00-08:00"}
+          - {name: Desk, number: "+1 202 555 0102", serves: [gbv], opening_hours: "weekdays 8-5"}
+          - {name: Shelter, number: "+1 202 555 0103", serves: [gbv]}
+        allow:
+          numbers: ["+1 202 555 0199"]
+          domains: [who.int]
+    """
+    problems = findings(make_library({"regions/test.yaml": region}))
+    said = [(p.severity, p.code, p.message) for p in problems]
+    assert any(s == "error" and "'Line' serves 'counselling'" in m for s, _, m in said)
+    assert any(s == "error" and "'Clinic'" in m and "ends before it starts" in m for s, _, m in said)
+    assert any(s == "error" and "'Desk'" in m and "cannot read" in m for s, _, m in said)
+    assert any(s == "warning" and c == "opening-hours" and "'Shelter'" in m for s, c, m in said)
+
+
+def test_a_pathway_needs_known_category_services_and_its_messages(make_library: Callable[..., Path]) -> None:
+    library = """
+        kind: library
+        source_locale: en
+        default_locale: en
+        default_region: test
+        pathways:
+          suicide: {severity: high, services: [crisis, emergency], steps: [crisis.safety_plan.1]}
+          violence: {severity: urgent, services: [police], steps: [crisis.violence.step.9]}
+          feeling_low: {severity: high, services: [crisis]}
+    """
+    problems = findings(make_library({"library.yaml": library}))
+    said = [p.message for p in problems if p.severity == "error" and p.code == "pathway"]
+    assert any("'feeling_low' is not a risk category" in m for m in said)
+    assert any("severity 'urgent'" in m for m in said)
+    assert any("unknown service(s) police" in m for m in said)
+    assert any("'crisis.violence.step.9', which does not exist" in m for m in said)
+    assert any("no pathway for 'child_safeguarding'" in m for m in said)
+    assert any("'crisis.suicide', which does not exist" in m for m in said)
+
+
+def test_a_region_without_an_emergency_number_or_a_service_for_a_pathway_is_flagged(
+    make_library: Callable[..., Path],
+) -> None:
+    region = """
+        kind: region
+        name: Test region
+        time_zone: Africa/Nairobi
+        default_locale: en
+        locales: [en]
+        helplines: [{name: Line, number: "+1 202 555 0100", opening_hours: 24/7}]
+    """
+    library = """
+        kind: library
+        default_region: test
+        pathways:
+          violence: {severity: high, services: [gbv, emergency], reply: crisis.immediate, followup: crisis.followup}
+    """
+    problems = findings(make_library({"regions/test.yaml": region, "library.yaml": library}))
+    codes = {(p.severity, p.code) for p in problems}
+    assert ("warning", "emergency") in codes and ("warning", "pathway-services") in codes

@@ -201,8 +201,8 @@ def test_phq9_is_scored_deterministically_and_explained_with_the_band(engine):
 
 def test_phq9_item_9_above_zero_always_goes_through_the_crisis_path(engine):
     outcome, state, _ = run(engine, ["9"] + ["0"] * 8 + ["1"], READY, {"flow": "menu"})
-    assert refs(outcome) == ["crisis.immediate"]
-    assert outcome.escalation == ("high", ("screening:phq9:q9",))
+    assert refs(outcome) == ["crisis.suicide"]  # the item asks about thoughts of death or self-harm
+    assert outcome.escalation == ("high", ("screening:phq9:q9",)) and outcome.case_category == "suicide"
 
 
 def test_gad7_invalid_answer_repeats_the_question(engine):
