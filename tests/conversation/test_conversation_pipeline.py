@@ -21,15 +21,15 @@ def test_a_crisis_message_is_answered_with_helplines_first_and_opens_a_case(clie
     say(client, services, "Hi")
     say(client, services, "I want to kill myself tonight")
     reply = twilio_standin.bodies_to(PHONE)[2]
-    assert reply.startswith("I'm worried about your safety") and "DEMO" in reply
+    assert reply.startswith("I'm really glad you told me") and "DEMO HELPLINE" in reply
     with services.db.session() as session:
         case = session.scalars(select(Escalation)).one()
         contact = session.scalars(select(Contact)).one()
         row = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "crisis")).one()
-    assert case.severity == "imminent" and case.status == "open"
+    assert case.severity == "imminent" and case.status == "open" and case.category == "suicide"
     assert "combo:suicide+time" in case.reason and "kill" not in case.reason.replace("kill_myself", "")
     assert contact.paused
-    assert row.content_ref == "crisis.immediate@1"
+    assert row.content_ref == "crisis.suicide@1"
 
 
 def test_a_second_crisis_message_updates_the_open_case_instead_of_opening_another(client, services, twilio_standin):

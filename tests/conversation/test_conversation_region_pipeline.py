@@ -92,7 +92,7 @@ def test_an_ambiguous_number_is_asked_after_consent_and_the_choice_is_stored_and
     assert contact(services).region == "north"
     assert twilio_standin.bodies_to(TANZANIA)[-1].startswith("What would you like help with?")
     say(regional, TANZANIA, "I want to kill myself tonight")
-    crisis = next(b for b in twilio_standin.bodies_to(TANZANIA) if b.startswith("I'm worried about your safety"))
+    crisis = next(b for b in twilio_standin.bodies_to(TANZANIA) if b.startswith("I'm really glad you told me"))
     assert "NORTH LINE" in crisis and "DEMO" not in crisis
     say(regional, TANZANIA, "REGION")
     say(regional, TANZANIA, "South Valley")
