@@ -20,10 +20,10 @@ import re
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from content.pathways import PATHWAY_MESSAGE_IDS, general
 from content.problems import Problem, Report, error, warning
 from content.render import MenuEntry, fill_examples, format_emergency, format_helplines, format_menu
 from content.schema import Library, Message, Region, Status, Text, placeholders
-from content.pathways import PATHWAY_MESSAGE_IDS, general
 from content.validate_pathways import check_pathways, helplines_examples
 from content.validate_structures import check_structures
 from core.sms import (

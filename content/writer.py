@@ -318,8 +318,11 @@ def _region(region: Region) -> dict[str, Any]:
         "default_locale": region.default_locale,
         "locales": list(region.locales),
         "required_locales": list(region.required_locales),
-        **({"emergency": {k: v for k, v in asdict(region.emergency).items() if v or k == "number"}}
-           if region.emergency else {}),
+        **(
+            {"emergency": {k: v for k, v in asdict(region.emergency).items() if v or k == "number"}}
+            if region.emergency
+            else {}
+        ),
         "helplines": [_helpline(h) for h in region.helplines],
         "allow": {"numbers": list(region.allowed_numbers), "domains": list(region.allowed_domains)},
     }

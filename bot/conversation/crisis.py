@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.conversation import helplines
 from bot.conversation.types import (
-    RISK_HIGH, RISK_IMMINENT, SAFETY_PLAN, SEVERITY, Outcome, Profile, Turn,
+    RISK_HIGH,
+    RISK_IMMINENT,
+    SAFETY_PLAN,
+    SEVERITY,
+    Outcome,
+    Profile,
+    Turn,
 )
 from content.pathways import GENERAL, IN_PROGRESS, IN_PROGRESS_FOLLOWUP, SAFETY_PLAN_STEPS
 from content.schema import Pathway
@@ -36,7 +42,7 @@ _LEVEL = {"high": RISK_HIGH, "imminent": RISK_IMMINENT}
 _FLOW_KEYS = ("module", "step", "instrument", "answers", "plan_step", "pathway", "in_progress")
 
 
-def pathway(engine: "Engine", category: str | None) -> Pathway:
+def pathway(engine: Engine, category: str | None) -> Pathway:
     """The category's pathway from the content, else the general one."""
     finder = getattr(engine.content, "pathway", None)
     found = finder(category) if finder is not None and category else None
@@ -58,12 +64,12 @@ def _record(out: Outcome, turn: Turn, path: Pathway, rules: tuple[str, ...]) -> 
     return severity
 
 
-def escalate_silently(engine: "Engine", out: Outcome, turn: Turn) -> None:
+def escalate_silently(engine: Engine, out: Outcome, turn: Turn) -> None:
     """An opted-out person in crisis: no message may be sent, but a person must look."""
     _record(out, turn, pathway(engine, turn.category), turn.risk_rules)
 
 
-def services_text(engine: "Engine", out: Outcome, path: Pathway, now: Any, locale: str, channel: str) -> str:
+def services_text(engine: Engine, out: Outcome, path: Pathway, now: Any, locale: str, channel: str) -> str:
     """``{helplines}`` for this pathway: its services in the person's region, open now or when they open."""
     from content.store import ContentMissing
 
@@ -74,13 +80,14 @@ def services_text(engine: "Engine", out: Outcome, path: Pathway, now: Any, local
     return helplines.text(engine.content, region, path.services, now, locale, channel, engine.fallbacks(out))
 
 
-def _say(engine: "Engine", out: Outcome, item_id: str, path: Pathway, now: Any, locale: str, channel: str) -> None:
+def _say(engine: Engine, out: Outcome, item_id: str, path: Pathway, now: Any, locale: str, channel: str) -> None:
     values = {"helplines": services_text(engine, out, path, now, locale, channel)}
     engine.say(out, item_id, locale, channel, kind="crisis", values=values)
 
 
-def open_crisis(engine: "Engine", out: Outcome, turn: Turn, locale: str, channel: str,
-                rules: tuple[str, ...] | None = None) -> None:
+def open_crisis(
+    engine: Engine, out: Outcome, turn: Turn, locale: str, channel: str, rules: tuple[str, ...] | None = None
+) -> None:
     """The first reply of the turn's pathway (the emergency text when harm is under way) and the case."""
     path = pathway(engine, turn.category)
     _record(out, turn, path, rules if rules is not None else turn.risk_rules)
@@ -96,8 +103,9 @@ def open_crisis(engine: "Engine", out: Outcome, turn: Turn, locale: str, channel
     _say(engine, out, path.reply, path, turn.now, locale, channel)
 
 
-def follow(engine: "Engine", out: Outcome, turn: Turn, profile: Profile, action: str | None, locale: str,
-           channel: str) -> Outcome:
+def follow(
+    engine: Engine, out: Outcome, turn: Turn, profile: Profile, action: str | None, locale: str, channel: str
+) -> Outcome:
     """A reply while the crisis flow is open: YES/NEXT walks the steps, MENU moves on, anything
     else is answered with the follow-up. While harm is under way, every reply but YES (help is
     there) repeats the emergency number first."""
@@ -118,14 +126,15 @@ def follow(engine: "Engine", out: Outcome, turn: Turn, profile: Profile, action:
         out.state["plan_step"] = step
         _say(engine, out, path.steps[step - 1], path, turn.now, locale, channel)
         if step == len(path.steps):
-            out.events.append("safety_plan_completed" if path.steps == SAFETY_PLAN_STEPS
-                              else f"pathway_completed:{path.category}")
+            out.events.append(
+                "safety_plan_completed" if path.steps == SAFETY_PLAN_STEPS else f"pathway_completed:{path.category}"
+            )
         return out
     _say(engine, out, path.followup, path, turn.now, locale, channel)
     return out
 
 
-def leave(engine: "Engine", out: Outcome, profile: Profile, locale: str, channel: str) -> Outcome:
+def leave(engine: Engine, out: Outcome, profile: Profile, locale: str, channel: str) -> Outcome:
     """The person moves on from the crisis flow: the menu, or, on first contact, onboarding
     (consent is asked now, after the plan, never instead of it)."""
     for key in _FLOW_KEYS:

@@ -20,8 +20,8 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 
 from content.hours import InvalidHours, OpeningHours
-from content.render import format_emergency, format_helpline
 from content.pathways import OPENS_LATER, OPENS_TODAY, serving
+from content.render import format_emergency, format_helpline
 
 
 def _babel(locale: str) -> Locale:
@@ -38,8 +38,15 @@ def _hours(helpline: Any) -> OpeningHours:
         return OpeningHours()  # unreadable hours are unknown hours (the validator reports them)
 
 
-def text(content: Any, region: Any, services: Sequence[str], now: datetime | None, locale: str, channel: str,
-         fallbacks: Sequence[str]) -> str:
+def text(
+    content: Any,
+    region: Any,
+    services: Sequence[str],
+    now: datetime | None,
+    locale: str,
+    channel: str,
+    fallbacks: Sequence[str],
+) -> str:
     """The list for one pathway; ``now`` None (no clock given) lists every service with its hours."""
     if region is None:
         return ""
@@ -69,15 +76,25 @@ def text(content: Any, region: Any, services: Sequence[str], now: datetime | Non
     return "\n".join(lines)
 
 
-def _opens(content: Any, helpline: Any, opens: datetime, local_now: datetime, locale: str, channel: str,
-           fallbacks: Sequence[str]) -> str:
-    """"Name: number (opens today at 08:00)" in the person's language, the day named in it too."""
+def _opens(
+    content: Any,
+    helpline: Any,
+    opens: datetime,
+    local_now: datetime,
+    locale: str,
+    channel: str,
+    fallbacks: Sequence[str],
+) -> str:
+    """ "Name: number (opens today at 08:00)" in the person's language, the day named in it too."""
     item = OPENS_TODAY if opens.date() == local_now.date() else OPENS_LATER
 
     def render(words_locale: str) -> Any:
         where = _babel(words_locale)
-        values = {"service": format_helpline(helpline), "time": format_time(opens, "HH:mm", locale=where),
-                  "day": format_date(opens, "EEEE", locale=where)}
+        values = {
+            "service": format_helpline(helpline),
+            "time": format_time(opens, "HH:mm", locale=where),
+            "day": format_date(opens, "EEEE", locale=where),
+        }
         return content.render(item, locale, channel, values, fallbacks=fallbacks)
 
     rendered = render(locale)

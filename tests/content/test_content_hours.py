@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +14,7 @@ NAIROBI = ZoneInfo("Africa/Nairobi")  # UTC+3, no daylight saving
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
     """A moment in the week of Monday 2026-12-07 (UTC)."""
-    return datetime(2026, 12, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, 12, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("moment, expected", [

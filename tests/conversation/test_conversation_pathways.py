@@ -8,7 +8,7 @@ GBV line, a child line open 07:00-22:00 and a clinic open on weekdays 08:00-17:0
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,9 +19,9 @@ from content.store import ContentStore
 
 LIBRARY = Path(__file__).resolve().parents[2] / "content" / "library"
 READY = Profile(locale="en", consented=True)
-MONDAY_NOON = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)  # 12:00 in Nairobi
-MONDAY_LATE = datetime(2026, 12, 7, 20, 0, tzinfo=timezone.utc)  # 23:00 in Nairobi
-SATURDAY_NIGHT = datetime(2026, 12, 12, 19, 0, tzinfo=timezone.utc)  # 22:00 in Nairobi
+MONDAY_NOON = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # 12:00 in Nairobi
+MONDAY_LATE = datetime(2026, 12, 7, 20, 0, tzinfo=UTC)  # 23:00 in Nairobi
+SATURDAY_NIGHT = datetime(2026, 12, 12, 19, 0, tzinfo=UTC)  # 22:00 in Nairobi
 
 CRISIS_LINE = "DEMO HELPLINE - REPLACE: +1 202 555 0100"
 GBV_LINE = "DEMO GBV LINE - REPLACE: +1 202 555 0102"
@@ -109,7 +109,7 @@ def test_a_closed_service_is_never_named_as_open_and_the_emergency_number_stands
 
 
 def test_a_closed_service_opening_later_today_says_today(engine):
-    early = datetime(2026, 12, 7, 3, 0, tzinfo=timezone.utc)  # 06:00 in Nairobi
+    early = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # 06:00 in Nairobi
     lines = engine.step({}, crisis("child_safeguarding", now=early), Profile()).replies[0].text.splitlines()
     assert f"{CHILD_LINE} (opens today at 07:00)" in lines
 
