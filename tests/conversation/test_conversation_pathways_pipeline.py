@@ -1,0 +1,162 @@
+"""Crisis pathways through the whole pipeline: signed webhook, a real worker process, the
+database and the local Twilio stand-in.
+
+One worker answers several people at once, each in a different kind of crisis, as a
+service would on a busy night: each gets their category's reply and services, and each
+case carries its category and severity for the portal.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot import create_app
+from bot.services import Services
+from core.tables import ConsentRecord, Contact, Escalation, OutboxMessage
+from tests.conftest import inbound_form, make_config, post_signed, wait_for
+
+LIBRARY = Path(__file__).resolve().parents[2] / "content" / "library"
+CRISIS_LINE = "DEMO HELPLINE - REPLACE: +1 202 555 0100"
+GBV_LINE = "DEMO GBV LINE - REPLACE: +1 202 555 0102"
+CHILD_LINE = "DEMO CHILD LINE - REPLACE: +1 202 555 0103"
+EMERGENCY = "DEMO EMERGENCY - REPLACE: +1 202 555 0199"
+
+
+def start(tmp_path: Path, database_url: str, redis_url: str, standin: Any, spawn: Callable[..., Any],
+          **settings: Any) -> Iterator[tuple[Any, Services]]:
+    config = make_config(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url, TWILIO_API_BASE=standin.url,
+                         **settings)
+    app = create_app(config)
+    services = Services(config)
+    worker = spawn(config)
+    yield app.test_client(), services
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=30)
+    services.close()
+    app.extensions["tumaini.services"].close()
+
+
+@pytest.fixture()
+def running(tmp_path, database_url, redis_url, twilio_standin, spawn_worker):
+    yield from start(tmp_path, database_url, redis_url, twilio_standin, spawn_worker)
+
+
+def replies(standin: Any, phone: str, count: int) -> list[str]:
+    return wait_for(lambda: len(standin.bodies_to(phone)) >= count and standin.bodies_to(phone), timeout=90)
+
+
+def case_of(services: Services, phone: str) -> Escalation:
+    with services.db.session() as session:
+        contact = session.scalars(select(Contact).where(Contact.phone_hash == services.pseudonymise(phone))).one()
+        case = session.scalars(select(Escalation).where(Escalation.contact_id == contact.id)).one()
+        session.expunge(case)
+        return case
+
+
+# (phone, what the person writes, category, severity, a line of the reply, services named, services not named)
+PEOPLE = [
+    ("+254700100001", "I swallowed all my mother's tablets", "suicide", "imminent",
+     f"Please call {EMERGENCY} now", [], [CRISIS_LINE]),
+    ("+254700100002", "my husband beats me and said he will kill me", "violence", "high",
+     "Thank you for writing. Your safety matters most.", [GBV_LINE, EMERGENCY], [CRISIS_LINE, "safety plan"]),
+    ("+254700100003", "my uncle touches me at night and says not to tell", "child_safeguarding", "high",
+     "It is not your fault. Tell a grown-up you trust", [EMERGENCY], [GBV_LINE, CRISIS_LINE]),
+    ("+254700100004", "my sister texted me that she wants to end it", "third_party", "high",
+     "Thank you for looking out for them.", [CRISIS_LINE, "And you: how are you?"], [GBV_LINE]),
+    ("+254700100005", "the voices tell me to hurt myself", "command_hallucination", "imminent",
+     "You don't have to do what the voices say.", [CRISIS_LINE], [GBV_LINE]),
+    ("+254700100006", "he raped me last night", "sexual_violence", "high",
+     "What happened is not your fault.", [GBV_LINE, EMERGENCY], [CRISIS_LINE]),
+    ("+254700100007", "I cut myself again", "self_harm", "high",
+     "You deserve care, not pain.", [CRISIS_LINE], [GBV_LINE]),
+    ("+254700100008", "I want to kill myself", "suicide", "high",
+     "I'm really glad you told me.", [CRISIS_LINE, "safety plan"], [GBV_LINE]),
+]
+
+
+def test_each_kind_of_crisis_gets_its_own_reply_services_and_a_case_with_its_category(running, twilio_standin):
+    client, services = running
+    for phone, text, *_ in PEOPLE:
+        assert post_signed(client, inbound_form(text, phone=phone)).status_code == 200
+    for phone, _, category, severity, opening, named, not_named in PEOPLE:
+        reply = replies(twilio_standin, phone, 1)[0]
+        assert opening in reply, (category, reply)
+        assert all(n in reply for n in named), (category, reply)
+        assert not any(n in reply for n in not_named), (category, reply)
+        if category == "child_safeguarding":
+            # The child line keeps hours (07:00-22:00 in Nairobi): named as open, or with when it opens.
+            assert CHILD_LINE in reply
+        case = case_of(services, phone)
+        assert (case.category, case.severity, case.status) == (category, severity, "open")
+        assert "kill" not in case.reason.replace("kill_myself", "").replace("kill_", "")  # rule ids, never words
+
+
+def test_a_first_message_in_crisis_then_yes_continues_into_the_plan_not_consent(running, twilio_standin):
+    client, services = running
+    phone = "+254700100009"
+    post_signed(client, inbound_form("I want to kill myself", phone=phone))
+    first = replies(twilio_standin, phone, 1)[0]
+    assert first.startswith("I'm really glad you told me") and "Reply YES to make a short safety plan" in first
+    post_signed(client, inbound_form("YES", phone=phone))
+    step = replies(twilio_standin, phone, 2)[1]
+    assert step.startswith("Let's make a short safety plan. Step 1")
+    for n in range(2, 6):
+        post_signed(client, inbound_form("NEXT", phone=phone))
+        assert replies(twilio_standin, phone, n + 1)[n].startswith(f"Step {n}:")
+    post_signed(client, inbound_form("NEXT", phone=phone))
+    after = replies(twilio_standin, phone, 8)
+    assert "automated" in after[6] and after[7].startswith("To reply and keep you safe")  # consent, after the plan
+    with services.db.session() as session:
+        assert session.scalars(select(ConsentRecord)).all() == []
+        refs = [r.content_ref for r in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert refs[:6] == ["crisis.suicide@1", *(f"crisis.safety_plan.{n}@1" for n in range(1, 6))]
+    post_signed(client, inbound_form("YES", phone=phone))
+    wait_for(lambda: len(twilio_standin.bodies_to(phone)) >= 9, timeout=90)
+    with services.db.session() as session:
+        assert [r.decision for r in session.scalars(select(ConsentRecord))] == ["given"]
+    assert case_of(services, phone).category == "suicide"
+
+
+def closed_now_library(target: Path) -> Path:
+    """The starter library with the demo region's GBV line open for two hours from three hours
+    from now (local time in a zone where that stays within today), so it is closed now."""
+    shutil.copytree(LIBRARY, target)
+    now = datetime.now(UTC)
+    offset = (10 - now.hour) % 24  # a zone where it is 10:xx now; Etc/GMT signs are inverted
+    offset = offset - 24 if offset > 12 else offset
+    zone = f"Etc/GMT{-offset:+d}" if offset else "Etc/UTC"
+    region = target / "regions" / "demo.yaml"
+    text = region.read_text(encoding="utf-8").replace("time_zone: Africa/Nairobi", f"time_zone: {zone}")
+    text = text.replace("""    number: "+1 202 555 0102"
+    opening_hours: 24/7""", """    number: "+1 202 555 0102"
+    opening_hours: mon-sun 13:00-15:00""")
+    region.write_text(text, encoding="utf-8")
+    local = now + timedelta(hours=offset)
+    assert local.hour == 10
+    return target
+
+
+@pytest.fixture()
+def closed_gbv(tmp_path, database_url, redis_url, twilio_standin, spawn_worker):
+    library = closed_now_library(tmp_path / "library")
+    yield from start(tmp_path, database_url, redis_url, twilio_standin, spawn_worker, CONTENT_DIR=str(library))
+
+
+def test_a_closed_service_is_named_with_when_it_opens_and_the_emergency_number_stands_in(closed_gbv,
+                                                                                         twilio_standin):
+    client, services = closed_gbv
+    phone = "+254700100010"
+    post_signed(client, inbound_form("my husband beats me and said he will kill me", phone=phone))
+    lines = replies(twilio_standin, phone, 1)[0].splitlines()
+    assert f"{GBV_LINE} (opens today at 13:00)" in lines
+    assert GBV_LINE not in lines  # never listed as if it were open
+    assert EMERGENCY in lines
+    assert case_of(services, phone).category == "violence"
