@@ -100,4 +100,4 @@ def _opens(
     rendered = render(locale)
     if rendered.locale != locale:
         rendered = render(rendered.locale)
-    return rendered.text
+    return str(rendered.text)
