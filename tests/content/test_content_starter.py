@@ -64,7 +64,7 @@ def test_every_category_has_its_own_reply_and_followup_in_every_locale(starter_l
     for category, pathway in pathways.items():
         assert (pathway.reply, pathway.followup) == (f"crisis.{category}", f"crisis.{category}.followup")
         for message_id in (pathway.reply, pathway.followup, *pathway.steps, *PATHWAY_MESSAGE_IDS):
-            for locale in ("en", *TRANSLATED):
+            for locale in ("en", *TRANSLATED, "hi", "ar"):
                 assert messages[message_id].text(locale, approved_only=False) is not None, (message_id, locale)
     assert pathways["suicide"].steps == pathways["self_harm"].steps  # the safety plan stays
     assert not set(pathways["violence"].steps) & set(pathways["suicide"].steps)

@@ -16,6 +16,7 @@ import pytest
 from bot.conversation import Engine, Profile, Turn
 from bot.conversation.types import RISK_HIGH, RISK_IMMINENT
 from content.store import ContentStore
+from tests.conversation.regional_support import build
 
 LIBRARY = Path(__file__).resolve().parents[2] / "content" / "library"
 READY = Profile(locale="en", consented=True)
@@ -182,19 +183,32 @@ CATEGORIES = ("suicide", "self_harm", "third_party", "command_hallucination", "v
 
 
 @pytest.fixture(scope="module")
-def reviewed(regional_library: Path) -> Engine:
-    """French and Swahili approved, as a reviewer would (tests/conversation/regional_support.py)."""
-    return Engine(ContentStore.from_library(regional_library))
+def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """French and Swahili approved, as a reviewer would (tests/conversation/regional_support.py),
+    and the Hindi and Arabic crisis text too."""
+    library = build(tmp_path_factory.mktemp("reviewed") / "library")
+    for locale in ("hi", "ar"):
+        path = library / locale / "crisis.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("status: draft", "status: approved"),
+                        encoding="utf-8")
+    return Engine(ContentStore.from_library(library))
 
 
-@pytest.mark.parametrize("locale", ["fr", "sw"])
+# The words a person replies with: their language's, or the English ones every language accepts.
+WORDS = {"fr": ("OUI", "SUIVANT"), "sw": ("NDIYO", "ENDELEA"), "hi": ("YES", "NEXT"), "ar": ("YES", "NEXT")}
+OPENS = {"fr": "ouvre mardi à 07:00", "sw": "inafunguliwa Jumanne saa 07:00", "hi": "मंगलवार 07:00 बजे खुलेगा",
+         "ar": "يفتح الثلاثاء الساعة 07:00"}
+
+
+@pytest.mark.parametrize("locale", ["fr", "sw", "hi", "ar"])
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_every_step_of_every_pathway_reads_in_an_approved_translation(reviewed, locale, category):
     profile = Profile(locale=locale, consented=True, region="demo")
+    yes, next_ = WORDS[locale]
     for now in (MONDAY_NOON, MONDAY_LATE, SATURDAY_NIGHT):
         outcome = reviewed.step({"flow": "menu"}, crisis(category, now=now), profile)
         state, replies = outcome.state, list(outcome.replies)
-        for word in ["?", "OUI" if locale == "fr" else "NDIYO", *["SUIVANT" if locale == "fr" else "ENDELEA"] * 5]:
+        for word in ["?", yes, *[next_] * 5]:
             outcome = reviewed.step(state, said(word, now), profile)
             replies += outcome.replies
             state = outcome.state
@@ -205,5 +219,4 @@ def test_every_step_of_every_pathway_reads_in_an_approved_translation(reviewed, 
         assert {r.locale for r in crisis_replies} == {locale}
         assert all("{" not in r.text for r in replies)
         if now == MONDAY_LATE and category == "child_safeguarding":
-            opens = "ouvre mardi à 07:00" if locale == "fr" else "inafunguliwa Jumanne saa 07:00"
-            assert any(opens in r.text for r in crisis_replies)
+            assert any(OPENS[locale] in r.text for r in crisis_replies)
