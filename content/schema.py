@@ -33,6 +33,7 @@ KEYWORD_ACTIONS = (
     "stop",
     "start",
     "help",
+    "talk",
     "bot",
     "data",
     "delete",

@@ -43,6 +43,7 @@ ACTION_PRIORITY = (
     "no",
     "start",
     "help",
+    "talk",
     "bot",
     "data",
     "delete",

@@ -142,6 +142,9 @@ class Config:
     ONCALL_ACK_S: tuple[str, ...] = ("imminent:300", "high:1800", "concern:86400", "handoff:3600")
     STAFFED_HOURS: str = "mon-fri 08:00-17:00"
     ONCALL_REPLY_WITHIN_MIN: int = 60
+    # After a case owner's reply, the person's messages go to the case (the bot stays quiet)
+    # for this long, unless the owner hands the conversation back or the person sends MENU.
+    STAFF_PRESENCE_S: int = 1800
     # The NGO's own system: each alert also POSTed here, signed with HMAC-SHA256 of the secret.
     ONCALL_WEBHOOK_URL: str = ""
     ONCALL_WEBHOOK_SECRET: str = ""
@@ -319,6 +322,8 @@ class Config:
             StaffedHours.parse(self.STAFFED_HOURS)
         except InvalidStaffedHours as exc:
             raise ConfigError(f"STAFFED_HOURS must look like mon-fri 08:00-17:00 (or empty): {exc}") from None
+        if self.STAFF_PRESENCE_S < 0:
+            raise ConfigError("STAFF_PRESENCE_S must be 0 (never quiet) or more seconds")
         if self.ONCALL_REPLY_WITHIN_MIN < 1:
             raise ConfigError("ONCALL_REPLY_WITHIN_MIN must be at least 1")
         if self.ONCALL_WEBHOOK_URL:

@@ -23,10 +23,13 @@ from sqlalchemy.orm import Session
 from bot.conversation import Engine, Outcome, Profile, Turn, locales
 from bot.regions import region_for_number
 from bot.services import Services
+from content.errors import ContentMissing
 from core.oncall import promise, queue_case_alert, staff_inbound
+from core.oncall.alerts import raise_to_crisis
 from core.sms import compose, segment_info
 from core.tables import (
     AuditEvent,
+    CaseKind,
     ConsentRecord,
     Contact,
     Escalation,
@@ -35,8 +38,7 @@ from core.tables import (
     OutboxMessage,
     utcnow,
 )
-from content.errors import ContentMissing
-from workers import flood, runtime
+from workers import flood, handoff, runtime, sealed
 from workers.erasure import request_erasure
 from workers.language import LANGUAGE_DETECTED, identify
 from workers.sending import body_digest, queue_next_for
@@ -135,6 +137,8 @@ def _store_replies(services: Services, session: Session, contact: Contact, messa
 
 
 SEVERITY_ORDER = {"concern": 1, "high": 2, "imminent": 3}
+# Recorded without the person (reports count them; nobody can read a result off a person's log).
+UNLINKED_AUDIT = ("screening_completed",)
 
 
 def _escalate(services: Services, session: Session, contact: Contact, message: InboundMessage, severity: str,
@@ -159,6 +163,9 @@ def _escalate(services: Services, session: Session, contact: Contact, message: I
             case.severity = severity
         case.reason = ",".join(sorted(set(filter(None, case.reason.split(","))) | set(rules)))[:2000]
         log.warning("escalation.updated", extra={"severity": case.severity, "rules": list(rules)})
+        if case.kind == CaseKind.HANDOFF and SEVERITY_ORDER.get(case.severity, 0) >= SEVERITY_ORDER["high"]:
+            raise_to_crisis(session, services, case)  # the person asked for a person and is now at risk
+            return
     queue_case_alert(session, services, case)
 
 
@@ -177,7 +184,7 @@ def _settle_region(services: Services, session: Session, contact: Contact, engin
 def _apply(services: Services, contact: Contact, message: InboundMessage, outcome: Outcome,
            session: Session) -> None:
     now = utcnow()
-    contact.state = outcome.state
+    contact.state = sealed.seal(services.cipher, outcome.state)
     if outcome.locale:
         contact.locale = outcome.locale
         accepted = locales.remember(locales.parse(contact.accepted_locales), outcome.locale)
@@ -195,12 +202,15 @@ def _apply(services: Services, contact: Contact, message: InboundMessage, outcom
             contact.consent_version, contact.consented_at = ref, now
     if outcome.escalation:
         _escalate(services, session, contact, message, *outcome.escalation, category=outcome.case_category)
+    if outcome.handoff:
+        handoff.open_handoff(services, session, contact, message)
     if outcome.pause:
         contact.paused = True
     for event in outcome.events:
         session.add(AuditEvent(actor="worker", action=event, contact_id=contact.id, detail={}))
     for action, detail in outcome.audit:
-        session.add(AuditEvent(actor="worker", action=action, contact_id=contact.id, detail=detail))
+        session.add(AuditEvent(actor="worker", action=action, detail=detail,
+                               contact_id=None if action in UNLINKED_AUDIT else contact.id))
 
 
 def _region_zone(engine: Engine, region_id: str) -> str | None:
@@ -258,15 +268,17 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
                     detected_locale=language.detected_locale, text_lang=language.text_lang,
                     delete_code=str(1000 + secrets.randbelow(9000)),
                     category=assessment.category if assessment else None,
-                    in_progress=bool(assessment and assessment.in_progress), now=now)
+                    in_progress=bool(assessment and assessment.in_progress), now=now,
+                    case=handoff.case_for_turn(session, services.config, contact.id, now))
+        state = sealed.unseal(services.cipher, contact.state)
         try:
             outcome = None
             # A sender over their per-minute limit, with no risk found, gets no further work.
             rate = flood.check(services, message.from_hash)
             if rate != flood.WITHIN and turn.risk == 0:
-                outcome = engine.throttled(contact.state or {}, turn, profile, answer=rate == flood.FIRST_OVER)
+                outcome = engine.throttled(state, turn, profile, answer=rate == flood.FIRST_OVER)
             if outcome is None:
-                outcome = engine.step(contact.state or {}, turn, profile)
+                outcome = engine.step(state, turn, profile)
         finally:
             runtime.forget_english()
         _apply(services, contact, message, outcome, session)

@@ -10,8 +10,9 @@ labelled as such.
 Order of precedence in a turn:
 1. an opted-out person gets silence until a start keyword (a crisis still opens a case);
 2. a crisis (HIGH or IMMINENT) gets the crisis reply first, whatever the flow;
-3. global keywords (STOP, HELP, BOT, DATA, LANGUAGE, REGION, DELETE) in every enabled language;
-4. the current flow: onboarding, menu, module, screening, safety plan, free text.
+3. while a health worker is in the conversation, everything else is for them (bot.conversation.handoff);
+4. global keywords (STOP, HELP, TALK, BOT, DATA, LANGUAGE, REGION, DELETE) in every enabled language;
+5. the current flow: onboarding, menu, module, screening, safety plan, free text.
    Once a person has consented, PAUSE, RESUME and TIME (reminders) work from any flow.
 
 Onboarding is the welcome (with the AI disclosure), the language menu when
@@ -31,7 +32,7 @@ from typing import Any, Mapping
 
 from babel import Locale, UnknownLocaleError
 
-from bot.conversation import crisis, region, response_time, screening
+from bot.conversation import crisis, handoff, region, response_time, screening
 from bot.conversation.locales import fallback_chain
 from bot.conversation.types import (
     CONSENT, DELETE_CONFIRM, LANGUAGE, MENU, MODULE, NEW, RATING, REGION, RISK_CONCERN, SAFETY_PLAN, SCREENING,
@@ -40,8 +41,8 @@ from bot.conversation.types import (
 from bot.timezones import InvalidTimeOfDay, QuietHours, format_clock, parse_time_request
 
 # Keywords that mean the same from anywhere in a conversation, most important first.
-GLOBAL_ACTIONS = ("stop", "help", "bot", "data", "language", "region", "delete")
-SCREENINGS_ON_MENU = ("phq9", "gad7")
+GLOBAL_ACTIONS = ("stop", "help", "talk", "bot", "data", "language", "region", "delete")
+SCREENINGS_ON_MENU = ("phq2", "phq9", "gad7")  # PHQ-2 first: the quick mood check
 COURSES_ON_MENU = ("doing_what_matters", "weekly_checkin")
 SCHEDULE_ACTIONS = ("pause", "resume")
 # Field feedback: after a module, one number on this scale (asked once per person and module).
@@ -198,7 +199,7 @@ class Engine:
     def main_menu(self, out: Outcome, locale: str, channel: str) -> None:
         listing = "\n".join(f"{n}. {title}" for n, _, title in self.menu_entries(locale, self.fallbacks(out)))
         self.say(out, "menu.main", locale, channel, values={"menu": listing})
-        for key in ("module", "step", "instrument", "answers"):
+        for key in ("module", "step", "instrument", "answers", screening.OFFER):
             out.state.pop(key, None)
         out.state["flow"] = MENU
 
@@ -225,7 +226,7 @@ class Engine:
     # -- the turn ----------------------------------------------------------------
     def step(self, state: Mapping[str, Any], turn: Turn, profile: Profile) -> Outcome:
         out = Outcome(state=dict(state), region=self.region_id(profile.region),
-                      accepted_locales=profile.accepted_locales, availability=turn.availability)
+                      accepted_locales=profile.accepted_locales, availability=turn.availability, case=turn.case)
         locale = profile.locale or self.detected_locale(turn) or self.content.default_locale
         channel = turn.channel
         locales = [locale] + [c for c in self.content.locales() if c != locale]
@@ -253,6 +254,10 @@ class Engine:
             return out
         if turn.risk == RISK_CONCERN:
             out.audit.append(("safety.concern", {"rules": list(turn.risk_rules)}))
+        if out.state.get("flow") != DELETE_CONFIRM:
+            staffed = handoff.with_staff(self, out, actions[0] if actions else None, locale, channel)
+            if staffed is not None:
+                return staffed
         if action in {"help", "bot", "data"}:
             self.say(out, f"keywords.{action}", locale, channel)
             return out
@@ -288,6 +293,8 @@ class Engine:
         if not profile.consented:
             self._ask_consent(out, locale, channel)
             return out
+        if action == "talk":
+            return handoff.request(self, out, locale, channel)
         if flow == REGION:
             return region.choose(self, out, turn.text, reply_action, locale, channel)
         if reply_action in SCHEDULE_ACTIONS:
@@ -299,6 +306,10 @@ class Engine:
         if reply_action == "menu":
             self.main_menu(out, locale, channel)
             return out
+        if screening.offered(out) is not None:
+            followed = screening.follow_up(self, out, reply_action, locale, channel)
+            if followed is not None:
+                return followed
         if flow == SAFETY_PLAN:
             return crisis.follow(self, out, turn, profile, reply_action, locale, channel)
         if flow == SCREENING:

@@ -1,7 +1,13 @@
 """PHQ and GAD screening over SMS: one item per message, scored deterministically.
 
 No model scores anything. An answer that an instrument flags (PHQ-9 item 9
-above 0) goes straight to the crisis path.
+above 0) goes straight to the crisis path; when it was the last item, the score
+and its meaning follow the crisis reply. A band with a follow-up (a positive
+PHQ-2) offers the longer instrument, started by YES on the next message.
+
+Completions are recorded as ``screening_completed`` with the instrument and band
+only: the worker stores that event unlinked from the person (reports count it), and
+seals the answers and the pending offer in the person's state (workers.inbound).
 """
 
 from __future__ import annotations
@@ -10,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.conversation import crisis
 from bot.conversation.types import MENU, RISK_HIGH, SCREENING, Outcome, Turn
+
+COMPLETED = "screening_completed"
+OFFER = "offer"  # state key: the instrument a positive result offered, until the next message
 
 if TYPE_CHECKING:
     from bot.conversation.engine import Engine
@@ -45,18 +54,43 @@ def answer(engine: "Engine", out: Outcome, text: str, locale: str, channel: str,
         # The item asks about thoughts of death or self-harm: the suicide pathway.
         crisis.open_crisis(engine, out, Turn(text="", channel=channel, risk=RISK_HIGH, category="suicide", now=now),
                            locale, channel, rules=(item,))
+        if len(answers) == len(instrument.questions):
+            _score(engine, out, instrument, answers, locale, channel, offer=False)
         return out
     if len(answers) < len(instrument.questions):
         out.state["answers"] = answers
         engine.say(out, instrument.questions[len(answers)].message_id, locale, channel)
         return out
-    score = instrument.score(answers)
-    band = instrument.band(score)
-    out.audit.append(("screening_completed", {"instrument": instrument.id, "band": band.severity, "score": score}))
-    out.events.append(f"screening_completed:{instrument.id}")
-    engine.say(out, band.message_id, locale, channel, values={"score": str(score)})
-    engine.say(out, instrument.help_id, locale, channel)
+    _score(engine, out, instrument, answers, locale, channel, offer=True)
     for key in ("instrument", "answers"):
         out.state.pop(key, None)
     out.state["flow"] = MENU
     return out
+
+
+def _score(engine: Engine, out: Outcome, instrument: Any, answers: list[int], locale: str, channel: str,
+           offer: bool) -> None:
+    """Say the score and its meaning, and record the completion (instrument and band, no score)."""
+    score = instrument.score(answers)
+    band = instrument.band(score)
+    out.audit.append((COMPLETED, {"instrument": instrument.id, "band": band.severity}))
+    out.events.append(f"{COMPLETED}:{instrument.id}")
+    engine.say(out, band.message_id, locale, channel, values={"score": str(score)})
+    engine.say(out, instrument.help_id, locale, channel)
+    if offer and band.follow_up:
+        out.state[OFFER] = band.follow_up
+
+
+def offered(out: Outcome) -> str | None:
+    """The longer check a positive result offered, if the person has not answered yet."""
+    found = out.state.get(OFFER)
+    return found if isinstance(found, str) else None
+
+
+def follow_up(engine: Engine, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome | None:
+    """YES starts the offered instrument; any other message drops the offer and is read as usual."""
+    target = out.state.pop(OFFER, None)
+    if action != "yes" or not target:
+        return None
+    out.audit.append(("screening.follow_up", {"instrument": target}))
+    return start(engine, out, target, locale, channel)

@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 NEW, LANGUAGE, CONSENT, MENU, MODULE = "new", "language", "consent", "menu", "module"
 DELETE_CONFIRM, SCREENING, SAFETY_PLAN = "delete", "screening", "safety_plan"
 REGION = "region"
+CASE_OPEN, WITH_STAFF = "open", "with_staff"  # Turn.case
 RATING = "rating"  # the one-number rating asked once at the end of a module
 
 # Risk levels as the safety gate orders them (bot.safety.levels.Level).
@@ -48,6 +49,9 @@ class Turn:
     # The moment of the turn (aware), passed in so a crisis reply names only services open
     # now; None: no clock, every service is listed with its hours.
     now: datetime | None = None
+    # The person's case as the worker found it: None (no open case), OPEN (waiting for staff),
+    # or WITH_STAFF (the case owner is in the conversation: the bot stays quiet).
+    case: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,12 +93,15 @@ class Outcome:
     escalation: tuple[str, tuple[str, ...]] | None = None  # (severity, rule ids)
     case_category: str | None = None  # the escalation's risk category (a shared category id)
     pause: bool = False
+    handoff: bool = False  # the person asked for a person: the worker opens a handoff case
+    leave_staff: bool = False  # the person went back to the bot while staff were with them
     events: list[str] = field(default_factory=list)
     audit: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (action, detail without text)
     region: str = ""  # the region whose helplines this turn quotes
     region_chosen: str | None = None  # a region the person picked; the worker stores it
     accepted_locales: tuple[str, ...] = ()  # the person's, for this turn's fallbacks (see Engine.render)
     availability: Any = None  # the turn's, for {response_time} (see Engine.render)
+    case: str | None = None  # the turn's (Turn.case)
 
 
 class Content(Protocol):

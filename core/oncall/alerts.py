@@ -335,3 +335,35 @@ def owner_name(session: Session, case: Escalation, locale: str | None = None) ->
         if member is not None:
             return member.name
     return staff_text.gettext(locale, "the on-call phone")
+
+
+def raise_to_crisis(session: Session, services: Any, case: Escalation, now: datetime | None = None) -> None:
+    """A handoff case whose person is now at risk becomes a crisis case, with the crisis's time to
+    acknowledge; whoever holds it hears the new severity at once (the owner if taken, else the
+    rung already alerted). Call in the transaction that raised the severity."""
+    now = now or utcnow()
+    case.kind = CaseKind.CRISIS
+    found = category_of(case)
+    case.category = found if found not in {"unknown", "handoff"} else None
+    if case.alert_tier == 0 and case.acknowledged_at is None:
+        queue_case_alert(session, services, case, now)
+        return
+    people: list[rota.Recipient] = []
+    if case.acknowledged_at is None:
+        wait = timedelta(seconds=ack_seconds(services.config, case))
+        case.ack_due_at = now + wait
+        case.next_alert_at = now + wait
+        _used, people = _recipients_for(session, services, case.region or services.config.DEFAULT_REGION,
+                                        case.alert_tier, now)
+    else:
+        owner = rota.user_recipient(session, services, case.owner_id)
+        people = [owner] if owner is not None else _recipients_for(
+            session, services, case.region or services.config.DEFAULT_REGION, rota.ONCALL, now)[1]
+    queued = pending_rows(session, services)
+    for person in people:
+        member = staff.by_id(session, person.user_id) if person.user_id else None
+        text = staff_text.alert(case, 1, services.config.PUBLIC_BASE_URL, member.locale if member else None)
+        queued.outbox_ids.extend(row.id for row in staff_sms(session, services, person.number, text, NOTICE_KIND))
+    session.add(AuditEvent(actor="system", action="case.raised", contact_id=case.contact_id,
+                           detail={"escalation_id": case.id, "severity": case.severity, "told": len(people)}))
+    log.warning("oncall.case_raised", extra={"escalation_id": case.id, "told": len(people)})

@@ -57,7 +57,7 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _user_recipient(session: Session, services: Any, user_id: int | None) -> Recipient | None:
+def user_recipient(session: Session, services: Any, user_id: int | None) -> Recipient | None:
     if user_id is None:
         return None
     user = staff.by_id(session, user_id)
@@ -88,7 +88,7 @@ def ladder(session: Session, services: Any, region: str, now: datetime) -> dict[
                 (BACKUP, shift.backup_id),
                 (SUPERVISOR, shift.supervisor_id),
             ):
-                recipient = _user_recipient(session, services, user_id)
+                recipient = user_recipient(session, services, user_id)
                 if recipient is not None and all(r.number_hash != recipient.number_hash for r in rungs.get(rung, [])):
                     rungs.setdefault(rung, []).append(recipient)
     if not rungs.get(ONCALL):

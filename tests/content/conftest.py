@@ -51,6 +51,7 @@ BASE_FILES = {
           stop: [STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT]
           start: [START, UNSTOP, "YES"]
           help: [HELP, INFO]
+          talk: [TALK]
           "yes": ["YES"]
           "no": ["NO"]
           next: [NEXT]

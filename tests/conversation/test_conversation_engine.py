@@ -72,9 +72,11 @@ def run(engine: Engine, messages: list[str], profile: Profile = Profile(), state
     ({"flow": "menu"}, READY, "DATA", ["keywords.data"], "menu"),
     ({"flow": "menu"}, READY, "DELETE", ["keywords.delete_code"], "delete"),
     ({"flow": "delete", "resume": "menu"}, READY, "no", ["keywords.delete_cancelled"], "menu"),
-    ({"flow": "menu"}, READY, "9", ["screening.phq9.intro", "screening.phq9.scale", "screening.phq9.q1"],
+    ({"flow": "menu"}, READY, "9", ["screening.phq2.intro", "screening.phq2.scale", "screening.phq2.q1"],
      "screening"),
-    ({"flow": "menu"}, READY, "10", ["screening.gad7.intro", "screening.gad7.scale", "screening.gad7.q1"],
+    ({"flow": "menu"}, READY, "10", ["screening.phq9.intro", "screening.phq9.scale", "screening.phq9.q1"],
+     "screening"),
+    ({"flow": "menu"}, READY, "11", ["screening.gad7.intro", "screening.gad7.scale", "screening.gad7.q1"],
      "screening"),
 ])
 def test_turns(engine, state, profile, text, expected_refs, expected_flow):
@@ -193,20 +195,27 @@ def test_concern_is_recorded_without_changing_the_conversation(engine):
 
 
 def test_phq9_is_scored_deterministically_and_explained_with_the_band(engine):
-    outcome, state, _ = run(engine, ["9"] + ["2"] * 8 + ["0"], READY, {"flow": "menu"})
+    outcome, state, _ = run(engine, ["10"] + ["2"] * 8 + ["0"], READY, {"flow": "menu"})
     assert refs(outcome) == ["screening.phq9.band.moderately_severe", "screening.phq9.help"]
     assert "16 of 27" in outcome.replies[0].text
-    assert ("screening_completed", {"instrument": "phq9", "band": "moderately severe", "score": 16}) in outcome.audit
+    # The score is said to the person, never written in the clear: the record has the band only.
+    assert ("screening_completed", {"instrument": "phq9", "band": "moderately severe"}) in outcome.audit
+    assert "16" not in repr(outcome.audit)
 
 
 def test_phq9_item_9_above_zero_always_goes_through_the_crisis_path(engine):
-    outcome, state, _ = run(engine, ["9"] + ["0"] * 8 + ["1"], READY, {"flow": "menu"})
-    assert refs(outcome) == ["crisis.suicide"]  # the item asks about thoughts of death or self-harm
+    outcome, state, _ = run(engine, ["10"] + ["0"] * 8 + ["1"], READY, {"flow": "menu"})
+    # The item asks about thoughts of death or self-harm: the suicide pathway first, then the score
+    # and what it means; the completion is counted like any other.
+    assert refs(outcome) == ["crisis.suicide", "screening.phq9.band.minimal", "screening.phq9.help"]
+    assert "1 of 27" in outcome.replies[1].text
     assert outcome.escalation == ("high", ("screening:phq9:q9",)) and outcome.case_category == "suicide"
+    assert ("screening_completed", {"instrument": "phq9", "band": "minimal"}) in outcome.audit
+    assert state["flow"] == "safety_plan"
 
 
 def test_gad7_invalid_answer_repeats_the_question(engine):
-    outcome, state, _ = run(engine, ["10", "4"], READY, {"flow": "menu"})
+    outcome, state, _ = run(engine, ["11", "4"], READY, {"flow": "menu"})
     assert refs(outcome) == ["screening.invalid_answer", "screening.gad7.q1"]
     assert state["answers"] == []
 

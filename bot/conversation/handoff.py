@@ -1,0 +1,57 @@
+"""A person asking for a person, and the conversation while a health worker is in it.
+
+Asking (TALK, ONGEA, PARLER... or the words "talk to someone") opens a handoff case; the
+worker writes it and alerts on-call like any other case, at its own severity and time. The
+person is told honestly when someone will reply (``{response_time}``), and the bot keeps
+helping until then.
+
+While the case owner is in the conversation (the worker says so with ``Turn.case``), the
+person's messages are for the case: the bot stays quiet, except for the safety gate and the
+carrier keywords, and says once that a health worker is with them. A "yes" then answers the
+health worker, never a bot question. MENU takes the person back to the bot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.conversation.types import CASE_OPEN, WITH_STAFF, Outcome
+
+if TYPE_CHECKING:
+    from bot.conversation.engine import Engine
+
+REQUESTED, ALREADY, STAFF_WITH_YOU = "handoff.requested", "handoff.already", "handoff.staff_with_you"
+NOTICE_SENT = "with_staff"  # state key: the "a health worker is with you" notice went out
+# What still works while staff are in the conversation: the carrier keywords and erasure.
+STAFF_MODE_ACTIONS = frozenset({"stop", "start", "help", "delete"})
+
+
+def request(engine: Engine, out: Outcome, locale: str, channel: str) -> Outcome:
+    """Open a handoff case (or say the open one already reaches a person) and keep helping."""
+    if out.case in (CASE_OPEN, WITH_STAFF):
+        out.audit.append(("handoff.repeated", {}))
+        engine.say(out, ALREADY, locale, channel)
+        return out
+    out.handoff = True
+    out.events.append("handoff_requested")
+    engine.say(out, REQUESTED, locale, channel)
+    return out
+
+
+def with_staff(engine: Engine, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome | None:
+    """The turn while a health worker is in the conversation, or None when none is."""
+    if out.case != WITH_STAFF or (action in STAFF_MODE_ACTIONS):
+        if out.case != WITH_STAFF:
+            out.state.pop(NOTICE_SENT, None)
+        return None
+    if action == "menu":
+        out.leave_staff = True
+        out.state.pop(NOTICE_SENT, None)
+        out.events.append("handoff_left")
+        engine.main_menu(out, locale, channel)
+        return out
+    out.audit.append(("handoff.to_case", {}))
+    if not out.state.get(NOTICE_SENT):
+        out.state[NOTICE_SENT] = True
+        engine.say(out, STAFF_WITH_YOU, locale, channel)
+    return out

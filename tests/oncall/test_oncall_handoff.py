@@ -1,0 +1,120 @@
+"""A person asks for a person, and a positive mood check leads to the longer one, end to end:
+the signed webhook, real ``python -m workers`` processes and the Twilio stand-in.
+
+Needs Redis and the database fixtures.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot import create_app
+from bot.portal import casefile
+from bot.portal.accounts import create_user
+from bot.services import Services
+from core.tables import AuditEvent, CaseKind, Contact, Escalation
+from tests.conftest import inbound_form, make_config, post_signed, wait_for
+from workers.sending import queue_next_for
+
+PERSON = "+254700000601"
+ONCALL = "+254711000011"
+
+
+def _setup(tmp_path: Path, database_url: str, redis_url: str, standin_url: str, spawn_worker):
+    config = make_config(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url, TWILIO_API_BASE=standin_url,
+                         ONCALL_NUMBERS=(ONCALL,), STAFFED_HOURS="", SWEEP_INTERVAL_S=1)
+    app = create_app(config)
+    spawn_worker(config)
+    return config, app, app.test_client(), Services(config)
+
+
+def _conversation(client, twilio_standin):
+    """Send each text and wait for its replies; returns the new replies of the last one."""
+
+    def say(text: str, replies: int = 1) -> list[str]:
+        before = len(twilio_standin.bodies_to(PERSON))
+        assert post_signed(client, inbound_form(text, phone=PERSON)).status_code == 200
+        return wait_for(lambda: (lambda got: got[before:] if len(got) >= before + replies else None)(
+            twilio_standin.bodies_to(PERSON)), timeout=60)
+
+    return say
+
+
+def test_talk_opens_a_handoff_case_that_alerts_on_call_and_staff_then_have_the_conversation(
+    tmp_path, database_url, redis_url, twilio_standin, spawn_worker
+):
+    config, app, client, services = _setup(tmp_path, database_url, redis_url, twilio_standin.url, spawn_worker)
+    say = _conversation(client, twilio_standin)
+    say("hello", 2)
+    say("YES")
+    told = say("TALK")[0]
+    # Honest: nobody is on duty in this deployment (no staffed hours, no rota), so no "soon".
+    assert "No health worker is on duty right now" in told and "soon" not in told
+    alert = wait_for(lambda: twilio_standin.bodies_to(ONCALL), timeout=60)[0]
+    assert "asked to talk to a person" in alert and PERSON[1:] not in alert
+    with services.db.session() as session:
+        case = session.scalars(select(Escalation)).one()
+        assert (case.kind, case.severity, case.status) == (CaseKind.HANDOFF, "handoff", "open")
+        case_id = case.id
+    # The bot keeps helping until someone writes.
+    assert "Sleep" in say("MENU")[0]
+    # Asking again opens no second case.
+    assert "already has your request" in say("talk")[0]
+
+    # A health worker replies from the case page.
+    with app.app_context(), services.db.session() as session:
+        worker = create_user(session, "hw@example.org", "correct horse battery", "health_worker", name="Amina")
+        case = session.get(Escalation, case_id)
+        contact = session.get(Contact, case.contact_id)
+        casefile.store_reply(session, services.cipher, case, contact, worker, "Hi, I'm Amina. Are you safe right now?",
+                             config.SMS_SEGMENT_BUDGET)
+        contact_id = contact.id
+    queue_next_for(services, contact_id)
+    wait_for(lambda: [b for b in twilio_standin.bodies_to(PERSON) if "Amina" in b])
+
+    # The person's "yes" is for the health worker: the bot says once that someone is with them...
+    assert say("yes") == ["A health worker is with you now and reads your messages. Reply MENU to go back to tips."]
+    before = len(twilio_standin.bodies_to(PERSON))
+    assert post_signed(client, inbound_form("yes I am at home", phone=PERSON)).status_code == 200
+
+    def reached_the_case() -> int:
+        with services.db.session() as session:
+            return len(session.scalars(select(AuditEvent.id).where(AuditEvent.action == "handoff.to_case")).all())
+
+    wait_for(lambda: reached_the_case() == 2, timeout=60)
+    # ...and then stays quiet.
+    time.sleep(1)
+    assert len(twilio_standin.bodies_to(PERSON)) == before
+    # MENU takes the person back to the bot.
+    assert "Sleep" in say("MENU")[0]
+    assert "sleep" in say("2")[0].lower()
+    services.close()
+    app.extensions["tumaini.services"].close()
+
+
+def test_a_positive_quick_mood_check_then_yes_starts_the_phq9(
+    tmp_path, database_url, redis_url, twilio_standin, spawn_worker
+):
+    config, app, client, services = _setup(tmp_path, database_url, redis_url, twilio_standin.url, spawn_worker)
+    say = _conversation(client, twilio_standin)
+    say("hello", 2)
+    menu = say("YES")[0]
+    assert "9. Quick mood check (2 questions)" in menu
+    say("9", 3)
+    say("3")
+    with services.db.session() as session:
+        state = session.scalars(select(Contact.state)).one()
+    # Screening answers are sealed in the stored state, never in the clear.
+    assert "answers" not in state and "sealed" in state and "3" not in str(state).replace(state["sealed"], "")
+    result = say("2", 2)
+    assert "Your score is 5 of 6" in result[0] and "Reply YES for a longer check" in result[0]
+    assert say("YES", 3)[-1].startswith("1/9")
+    with services.db.session() as session:
+        completed = session.scalars(select(AuditEvent).where(AuditEvent.action == "screening_completed")).all()
+    # Counted for reports, without the person and without the score.
+    assert [(e.contact_id, e.detail) for e in completed] == [(None, {"instrument": "phq2", "band": "positive"})]
+    services.close()
+    app.extensions["tumaini.services"].close()
