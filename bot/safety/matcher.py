@@ -18,7 +18,7 @@ pass stays linear.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.safety.lexicon import Entry, Lexicon
 from bot.safety.patterns import Automaton
@@ -171,7 +171,8 @@ class Matcher:
                 category = THIRD_PARTY
             read[key] = (negated, category)
             hits.append(Hit(entry, start, end, negated, category))
-        return hits, list(used.values())
+        readers = {hit.entry.locale for hit in hits} | extra
+        return _one_subject(hits, [cues[loc] for loc in sorted(readers) if loc in cues]), list(used.values())
 
     @staticmethod
     def _cues(spans: list[tuple[int, str, int, int]], pseudo: dict[str, dict[int, int]]) -> dict[str, _Cues]:
@@ -221,9 +222,27 @@ class Matcher:
             if any(own.first_spans.get(pos, end + 1) <= end for pos in range(start, end)):
                 return False
         window = max(w for _, w in applied)
-        for pos in range(end, max(0, start - window) - 1, -1):
+        # from the hit's first word back: a person word inside the hit is its
+        # own subject ("the voices tell me...") or object, not who is at risk
+        for pos in range(start, max(0, start - window) - 1, -1):
             if any(pos in own.first_ends for own, _ in applied):
                 return False
             if any(pos in own.third_ends for own, _ in applied):
                 return True
         return False
+
+
+def _one_subject(hits: list[Hit], cues: list[_Cues]) -> list[Hit]:
+    """A message about someone else, with no word for the speaker, is about them throughout.
+
+    "My brother said he can't take living any more and will end it all": the
+    second clause has no subject of its own, so it stays with the brother.
+    One first-person word anywhere ("... and I want to die too"), in the
+    languages of the hits and of the message, keeps every hit that is not
+    clearly someone else's as the speaker's own.
+    """
+    if not any(h.category == THIRD_PARTY and not h.negated for h in hits):
+        return hits
+    if any(c.first_ends for c in cues):
+        return hits
+    return [replace(h, category=THIRD_PARTY) if h.category in PERSONAL and not h.negated else h for h in hits]

@@ -222,3 +222,56 @@ def test_a_childs_disclosure_and_command_voices_choose_the_pathway() -> None:
 def test_pathway_categories_beyond_english(gate: SafetyGate, lang: str, text: str, category: str) -> None:
     assessment = gate.assess(text, lang)
     assert assessment.is_crisis and assessment.category == category, assessment.rules
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "I'd never do anything to myself, I'm only exhausted"),
+        ("en", "the urge has passed, I'm fine now"),
+        ("en", "the urge to cut myself has passed and I'm fine now"),
+        ("sw", "hamu ya kujidhuru imepita, niko sawa sasa"),
+        ("fr", "l'envie de me couper est passée, ça va mieux maintenant"),
+        ("es", "las ganas de cortarme ya se me pasaron, ahora estoy bien"),
+        ("pt", "a vontade de me cortar já passou, agora estou bem"),
+        ("hi-Latn", "khud ko hurt karne ki ichha ab chali gayi, ab theek hoon"),
+        ("ar", "فكرت بالانتحار قبل سنين بس هلق أنا منيح"),
+    ],
+)
+def test_passed_urges_and_exhaustion_are_not_a_crisis(gate: SafetyGate, lang: str, text: str) -> None:
+    assessment = gate.assess(text, lang)
+    assert assessment.level < HIGH, assessment.rules
+    assert not any(rule.startswith("combo:") for rule in assessment.rules)  # "now" is no time signal here
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "I can't go on"),
+        ("en", "I don't want to live"),
+        ("en", "my daughter wrote a goodbye letter and is gone"),
+        ("en", "I'm going to end it all, it's over"),
+        ("pt", "minha irmã escreveu uma carta de despedida e foi embora"),
+        ("fr", "mon fils a laissé une lettre d'adieu et il est parti"),
+        ("es", "me voy a matar, se acabó"),
+        ("sw", "nataka kujiua, maisha yameisha"),
+        ("hi-Latn", "marna chahta hoon, sab khatam ho gaya"),
+        ("ar", "بدي موت خلص"),
+    ],
+)
+def test_words_for_leaving_or_the_end_never_negate_a_crisis(gate: SafetyGate, lang: str, text: str) -> None:
+    assert gate.assess(text, lang).is_crisis, gate.assess(text, lang).rules
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "category"),
+    [
+        ("en", "my brother says he can't take it anymore and wants to end it all", "third_party"),
+        ("en", "my brother tried to kill himself and I want to die too", "suicide"),
+        ("ha", "muryoyi suna ce min in kashe kaina", "command_hallucination"),
+        ("en", "the voices tell me to kill myself", "command_hallucination"),
+    ],
+)
+def test_whose_risk_it_is(gate: SafetyGate, lang: str, text: str, category: str) -> None:
+    assessment = gate.assess(text, lang)
+    assert assessment.is_crisis and assessment.category == category, assessment.rules
