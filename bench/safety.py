@@ -5,15 +5,18 @@ Run from the repository root:
     .venv/bin/python -m bench.safety [--csv content/redteam/crisis_redteam.csv] [--no-embeddings]
     .venv/bin/python -m bench.safety --long-only     # just the long-message table
 
-It prints (0) the time assess() takes on long messages (1-16 KB) made of
-repeated crisis words, negations, idioms and person words, lexicon only, with
+It prints the command and the machine, then (0) the time assess() takes on
+long messages (1-16 KB) made of repeated crisis words of every category,
+negations, idioms, person words, clitics and misspellings, lexicon only, with
 the ratio to the 1 KB time: matching is linear, so 16 KB should take about 16
-times as long as 1 KB and well under 50 ms; (1) the time one assess() takes,
-lexicon-only and with embeddings, (2) recall and precision per language for
-both, and (3) the calibration sweep
-for the similarity layer: for each threshold, how many crisis rows the layer
-adds and how many false alarms it raises on rows the lexicon leaves below
-HIGH. The default threshold is the lowest one with no false alarm, plus 0.01.
+times as long as 1 KB (less, with the fixed cost of a call) and well under
+50 ms; (1) the time one assess() takes, lexicon-only and with embeddings,
+(2) recall and precision per language and per category, for the tuning and
+the held-out test part, and (3) the calibration sweep for the similarity
+layer, on the tuning part only: for each threshold, how many crisis rows the
+layer adds and how many false alarms it raises on rows the lexicon leaves
+below HIGH. The default threshold is the lowest one with no false alarm,
+plus 0.01.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import statistics
 import time
 from pathlib import Path
 
-from bot.safety.eval import Case, evaluate, read_cases
+from bench.common import command_line, machine
+from bot.safety.eval import Case, evaluate, read_cases, select
 from bot.safety.gate import SafetyGate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +53,14 @@ LONG_SEEDS = {
     "swahili+hinglish": "nataka kujiua leo usiku, mai marna chahta hoon, nimemeza vidonge vyote ",
     "one long word": "k" * 97 + " ",
     "mixed scripts": "أريد أن أنتحر ራሴን ማጥፋት እፈልጋለሁ मैं मरना चाहता हूँ ",
+    "every category": (
+        "the voices tell me to kill myself, im 12 and my uncle touches me, he raped me, "
+        "my sister says she wants to end it, everyone would be better off without me, goodbye forever "
+    ),
+    "clitics+elisions": "وخالي بيتحرش فيني بدي موت وداعا للجميع j'ai avalé toute la boîte qu'il m'a violée l'envie ",
+    "misspellings": "i wanna kil myslef sucide nataka kujiuwa kiero morirme jeena nhi chahta goliya kha li ",
 }
+LIMIT_MS = 50.0
 SIZES_KB = (1, 2, 4, 8, 16)
 
 
@@ -60,8 +71,11 @@ def _long_messages(gate: SafetyGate, rounds: int) -> None:
     so other programs on a shared machine do not inflate it); the wall-clock
     time of the largest size is shown as well.
     """
-    print(f"long messages, lexicon only: CPU ms, best of {rounds} runs (ratio to 1 KB)")
+    print(
+        f"long messages, lexicon only: CPU ms, best of {rounds} runs (ratio to 1 KB); limit {LIMIT_MS:.0f} ms at 16 KB"
+    )
     print(f"  {'message':<18} " + " ".join(f"{f'{kb} KB':>14}" for kb in SIZES_KB) + f" {'16 KB wall':>11}")
+    worst = 0.0
     for name, seed in LONG_SEEDS.items():
         cells, base, wall = [], None, float("inf")
         for kb in SIZES_KB:
@@ -75,17 +89,27 @@ def _long_messages(gate: SafetyGate, rounds: int) -> None:
                     wall = min(wall, (time.perf_counter() - start) * 1000)
             base = base or max(best, 1e-3)
             cells.append(f"{best:>7.1f} ({best / base:>4.1f}x)")
+        worst = max(worst, best)
         print(f"  {name:<18} " + " ".join(f"{c:>14}" for c in cells) + f" {wall:>11.1f}")
+    verdict = "within" if worst < LIMIT_MS else "OVER"
+    print(f"  slowest 16 KB message: {worst:.1f} ms CPU, {verdict} the {LIMIT_MS:.0f} ms limit")
 
 
 def _report(title: str, gate: SafetyGate, cases: list[Case]) -> None:
-    report = evaluate(gate, cases)
-    print(f"\n{title}")
-    print(f"  {'language':<9} {'recall':>7} {'precision':>9} {'n':>4}")
-    for lang, s in sorted(report.per_language.items()):
-        print(f"  {lang:<9} {s.recall:>7.3f} {s.precision:>9.3f} {s.n:>4}")
-    o = report.overall
-    print(f"  {'overall':<9} {o.recall:>7.3f} {o.precision:>9.3f} {o.n:>4}")
+    for split in ("tuning", "test"):
+        part = [c for c in cases if c.split == split] if any(c.split for c in cases) else cases
+        report = evaluate(gate, part, split)
+        print(f"\n{title}, {split} part")
+        print(f"  {'language':<9} {'recall':>7} {'precision':>9} {'n':>4}")
+        for lang, s in sorted(report.per_language.items()):
+            print(f"  {lang:<9} {s.recall:>7.3f} {s.precision:>9.3f} {s.n:>4}")
+        o = report.overall
+        print(f"  {'overall':<9} {o.recall:>7.3f} {o.precision:>9.3f} {o.n:>4}")
+        print(f"  {'category':<22} {'recall':>7} {'detected':>8} {'precision':>9} {'n':>4}")
+        for category, c in sorted(report.per_category.items()):
+            print(f"  {category:<22} {c.recall:>7.3f} {c.detected_rate:>8.3f} {c.precision:>9.3f} {c.rows:>4}")
+        if not any(c.split for c in cases):
+            break
 
 
 def _calibrate(gate: SafetyGate, cases: list[Case]) -> None:
@@ -93,7 +117,9 @@ def _calibrate(gate: SafetyGate, cases: list[Case]) -> None:
     layer = gate.similarity
     if layer is None:
         raise SystemExit("calibration needs the similarity layer (embeddings on)")
-    eligible = [(c, layer.nearest(c.text)) for c in cases if gate.lexical(c.text, c.lang).may_be_raised()]
+    # calibrate on the tuning part only: the test part stays unseen
+    tuning = select(cases, "tuning") if any(c.split for c in cases) else cases
+    eligible = [(c, layer.nearest(c.text)) for c in tuning if gate.lexical(c.text, c.lang).may_be_raised()]
     crises = sum(1 for case, _ in eligible if case.expected)
     print(f"\ncalibration: {len(eligible)} rows below HIGH after the lexicon ({crises} of them crises)")
     print(f"  {'threshold':>9} {'margin':>6} {'added':>5} {'false alarms':>12}")
@@ -116,6 +142,8 @@ def main() -> None:
     parser.add_argument("--long-only", action="store_true", help="only the long-message timings")
     args = parser.parse_args()
 
+    print(f"command: {command_line()}")
+    print(f"machine: {machine()}")
     start = time.perf_counter()
     lexical = SafetyGate.from_directory(embeddings=False)
     print(
