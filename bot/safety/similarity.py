@@ -28,9 +28,9 @@ import numpy as np
 from bot.safety.lexicon import Example
 
 # Cosines are taken after centring (see SimilarityLayer). Calibrated with
-# bench/safety.py on content/redteam/crisis_redteam.csv: the lowest threshold
+# bench/safety.py on the tuning part of content/redteam/crisis_redteam.csv: the lowest threshold
 # that raises no false alarm there, plus 0.01 (docs/safety.md).
-DEFAULT_THRESHOLD = 0.50
+DEFAULT_THRESHOLD = 0.51
 DEFAULT_MARGIN = 0.05
 MIN_FOR_CENTRING = 8
 MAX_CHARS = 600  # SMS and WhatsApp messages; bounds the time one call can take
