@@ -20,7 +20,8 @@ from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.conversation import Engine, Outcome, Profile, Turn, locales
+from bot.conversation import Engine, Outcome, Profile, Turn, builtin, crisis, locales
+from bot.conversation.types import RISK_HIGH
 from bot.regions import region_for_number
 from bot.services import Services
 from content.errors import ContentMissing
@@ -169,6 +170,37 @@ def _escalate(services: Services, session: Session, contact: Contact, message: I
     queue_case_alert(session, services, case)
 
 
+def _commit_case_first(services: Services, session: Session, contact: Contact, message: InboundMessage,
+                       engine: Engine, assessment: Any) -> Contact:
+    """A crisis opens (or raises) the person's case and commits it at once, before any reply is
+    rendered: whatever fails after this, a person looks. The contact is locked again for the rest
+    of the turn."""
+    severity, category = crisis.case_for(engine, int(assessment.level), assessment.category,
+                                         bool(assessment.in_progress))
+    _escalate(services, session, contact, message, severity, tuple(assessment.rules), category=category)
+    contact_id = contact.id
+    session.commit()
+    return session.scalars(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
+
+
+def _builtin_crisis_reply(services: Services, session: Session, contact: Contact, message: InboundMessage,
+                          engine: Engine, region_id: str) -> None:
+    """The approved crisis reply could not be rendered: the built-in text goes instead, once per
+    message (a retried turn does not send it again), committed now so it is sent whatever follows.
+    Either way the turn's transaction ends here (the case was committed before rendering)."""
+    sent = session.scalar(select(OutboxMessage.id).where(OutboxMessage.inbound_id == message.id,
+                                                         OutboxMessage.content_ref == builtin.REF).limit(1))
+    if sent is not None or contact.opted_out:
+        session.rollback()  # the turn failed: nothing of it is kept, and no lock outlives it
+        return
+    fallback = Outcome(state=contact.state or {})
+    fallback.replies.append(builtin.reply(engine.content, region_id, contact.locale or engine.content.default_locale))
+    _store_replies(services, session, contact, message, fallback)
+    session.add(AuditEvent(actor="worker", action="crisis.builtin_reply", contact_id=contact.id,
+                           detail={"inbound_id": message.id}))
+    session.commit()
+
+
 def _settle_region(services: Services, session: Session, contact: Contact, engine: Engine) -> None:
     """A person with no region gets the one their number's country settles, when exactly one does;
     otherwise the conversation asks them after consent."""
@@ -255,6 +287,8 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
         assessment = gate.assess(text, contact.locale, runtime.to_english(text, language.mt_source)) \
             if text.strip() else None
         _settle_region(services, session, contact, engine)
+        if assessment is not None and assessment.is_crisis:
+            contact = _commit_case_first(services, session, contact, message, engine, assessment)
         profile = Profile(locale=contact.locale, opted_out=contact.opted_out,
                           consented=contact.consent_version is not None, region=contact.region,
                           accepted_locales=locales.parse(contact.accepted_locales))
@@ -279,6 +313,17 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
                 outcome = engine.throttled(state, turn, profile, answer=rate == flood.FIRST_OVER)
             if outcome is None:
                 outcome = engine.step(state, turn, profile)
+        except Exception as exc:
+            if turn.risk >= RISK_HIGH:
+                # The case is committed; the person gets the built-in crisis text, and the turn is
+                # retried (the sweeper queues it again) for the approved reply.
+                log.error("crisis.reply_failed", extra={"message_id": message_id, "error": type(exc).__name__})
+                _builtin_crisis_reply(services, session, contact, message, engine, region_id)
+                try:
+                    queue_next_for(services, contact.id)
+                except RedisError:
+                    log.warning("crisis.builtin_enqueue_failed")  # the sweeper sends the stored row
+            raise
         finally:
             runtime.forget_english()
         _apply(services, contact, message, outcome, session)

@@ -49,14 +49,22 @@ def pathway(engine: Engine, category: str | None) -> Pathway:
     return found or GENERAL
 
 
+def case_for(engine: Engine, risk: int, category: str | None, in_progress: bool) -> tuple[str, str | None]:
+    """(severity, category) of the case a crisis opens: the gate's level raised to the pathway's
+    severity, imminent when harm is under way. The worker commits the case with these before any
+    reply is rendered; the turn's outcome then names the same."""
+    return case_for_path(pathway(engine, category), risk, category, in_progress)
+
+
+def case_for_path(path: Pathway, risk: int, category: str | None, in_progress: bool) -> tuple[str, str | None]:
+    level = RISK_IMMINENT if in_progress else max(risk, _LEVEL.get(path.severity, RISK_HIGH))
+    return SEVERITY[min(level, RISK_IMMINENT)], path.category or category
+
+
 def _record(out: Outcome, turn: Turn, path: Pathway, rules: tuple[str, ...]) -> str:
-    """The case: the gate's level, raised to the pathway's severity, imminent when harm is under way."""
-    level = max(turn.risk, _LEVEL.get(path.severity, RISK_HIGH))
-    if turn.in_progress:
-        level = RISK_IMMINENT
-    severity = SEVERITY[min(level, RISK_IMMINENT)]
+    """The case, as :func:`case_for` words it."""
+    severity, out.case_category = case_for_path(path, turn.risk, turn.category, turn.in_progress)
     out.escalation = (severity, rules)
-    out.case_category = path.category or turn.category
     out.pause = True
     out.events.append(f"crisis:{severity}")
     if out.case_category:

@@ -220,3 +220,14 @@ def test_every_step_of_every_pathway_reads_in_an_approved_translation(reviewed, 
         assert all("{" not in r.text for r in replies)
         if now == MONDAY_LATE and category == "child_safeguarding":
             assert any(OPENS[locale] in r.text for r in crisis_replies)
+
+
+@pytest.mark.parametrize("locale, words", [("en", "We are worried about your safety."), ("sw", "Tuna wasiwasi"),
+                                           ("hi", "हमें आपकी सुरक्षा की चिंता है"), ("zu", "We are worried")])
+def test_the_built_in_crisis_text_carries_the_regions_numbers_in_the_persons_language(engine, locale, words):
+    from bot.conversation import builtin
+
+    reply = builtin.reply(engine.content, "demo", locale)
+    assert reply.text.startswith(words) and reply.kind == "crisis" and reply.ref == builtin.REF
+    assert EMERGENCY in reply.text and CRISIS_LINE in reply.text
+    assert EMERGENCY in builtin.reply(engine.content, "no-such-region", locale).text  # the first region's

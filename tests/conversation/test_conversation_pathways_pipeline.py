@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot import create_app
 from bot.services import Services
-from core.tables import ConsentRecord, Contact, Escalation, OutboxMessage
+from core.tables import ConsentRecord, Contact, Escalation, InboundMessage, InboundStatus, OutboxMessage
 from tests.conftest import inbound_form, make_config, post_signed, wait_for
 
 LIBRARY = Path(__file__).resolve().parents[2] / "content" / "library"
@@ -160,3 +160,53 @@ def test_a_closed_service_is_named_with_when_it_opens_and_the_emergency_number_s
     assert GBV_LINE not in lines  # never listed as if it were open
     assert EMERGENCY in lines
     assert case_of(services, phone).category == "violence"
+
+
+def broken_suicide_reply_library(target: Path) -> Path:
+    """The starter library where a curator's edit left the suicide reply needing a value the
+    engine never gives ({score}): it validates, and rendering it fails."""
+    import yaml
+
+    shutil.copytree(LIBRARY, target)
+    english = target / "en" / "crisis.yaml"
+    text = english.read_text(encoding="utf-8")
+    english.write_text(text.replace("You matter, and you don't", "You matter ({score}), and you don't"),
+                       encoding="utf-8")
+    for path in target.glob("*/crisis.yaml"):
+        if path.parent.name == "en":
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["messages"].pop("crisis.suicide", None)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
+
+
+@pytest.fixture()
+def broken_reply(tmp_path, database_url, redis_url, twilio_standin, spawn_worker):
+    library = broken_suicide_reply_library(tmp_path / "library")
+    yield from start(tmp_path, database_url, redis_url, twilio_standin, spawn_worker, CONTENT_DIR=str(library),
+                     PROCESSING_LEASE_S=3, JOB_TIMEOUT_S=2, SWEEP_INTERVAL_S=1)
+
+
+def test_when_the_crisis_reply_cannot_be_rendered_the_built_in_text_goes_and_the_case_stands(broken_reply,
+                                                                                             twilio_standin):
+    client, services = broken_reply
+    phone = "+254700100011"
+    post_signed(client, inbound_form("I want to kill myself", phone=phone))
+    reply = replies(twilio_standin, phone, 1)[0]
+    assert reply.startswith("We are worried about your safety.")
+    assert EMERGENCY in reply and CRISIS_LINE in reply
+    case = case_of(services, phone)
+    assert (case.category, case.severity, case.status) == ("suicide", "high", "open")
+
+    def retried() -> bool:  # the turn is tried again for the approved reply (failed after MAX_ATTEMPTS)
+        with services.db.session() as session:
+            row = session.scalars(select(InboundMessage)).one()
+            return row.attempts >= 3 and row.status in {*InboundStatus.PENDING, InboundStatus.FAILED}
+
+    wait_for(retried, timeout=120)
+    with services.db.session() as session:
+        assert [r.content_ref for r in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.contact_id.is_not(None)))] == ["builtin:crisis@1"]  # sent once, never doubled
+        assert len(session.scalars(select(Escalation)).all()) == 1
+    assert len(twilio_standin.bodies_to(phone)) == 1
