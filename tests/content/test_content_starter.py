@@ -154,3 +154,16 @@ def test_demo_helplines_are_clearly_placeholders(starter_store: ContentStore) ->
         assert helpline.placeholder
         assert "REPLACE" in helpline.name
         assert re.search(r"555 01\d\d$", helpline.number)
+
+
+def test_crisis_text_fits_its_budget_in_every_locale_even_when_every_service_keeps_office_hours(
+    starter_library: Library,
+) -> None:
+    """Closed services are listed with when they open, which makes the lists longest; scripts
+    sent as UCS-2 (Hindi, Arabic) must still fit."""
+    from dataclasses import replace
+
+    region = starter_library.regions[0]
+    office = tuple(replace(h, opening_hours="mon-fri 08:00-17:00") for h in region.helplines)
+    library = replace(starter_library, regions=(replace(region, helplines=office),))
+    assert [p for p in validate(library).errors if p.code == "sms-budget"] == []
