@@ -50,6 +50,19 @@ def db_revision(message: str) -> None:
     migrate.revision(current_app.config["TUMAINI_CONFIG"].database_url, message)
 
 
+def _refuse_placeholder_regions(library) -> None:
+    """Production never goes live with the demo's placeholder helplines or emergency number."""
+    from content.golive import region_blockers
+
+    blockers = region_blockers(library)
+    for blocker in blockers:
+        click.echo(f"not ready: {blocker}", err=True)
+    if blockers:
+        raise click.ClickException(
+            f"{len(blockers)} region problem(s) above: people in crisis would be given placeholder numbers; "
+            "fix the region files, then run the release again")
+
+
 @click.command("release")
 @with_appcontext
 def release() -> None:
@@ -63,6 +76,8 @@ def release() -> None:
     migrate.upgrade(current_app.config["TUMAINI_CONFIG"].database_url)
     services = _services()
     content = services.content  # validates the library; an invalid one fails the release
+    if current_app.config["TUMAINI_CONFIG"].production:
+        _refuse_placeholder_regions(content.library)
     with services.db.session() as session:
         result = load_library_into(session, content.library)
     click.echo(f"database migrated; content: {result.versions_created} new versions, "
