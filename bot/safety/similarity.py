@@ -30,7 +30,7 @@ from bot.safety.lexicon import Example
 # Cosines are taken after centring (see SimilarityLayer). Calibrated with
 # bench/safety.py on the tuning part of content/redteam/crisis_redteam.csv: the lowest threshold
 # that raises no false alarm there, plus 0.01 (docs/safety.md).
-DEFAULT_THRESHOLD = 0.51
+DEFAULT_THRESHOLD = 0.47
 DEFAULT_MARGIN = 0.05
 MIN_FOR_CENTRING = 8
 MAX_CHARS = 600  # SMS and WhatsApp messages; bounds the time one call can take
