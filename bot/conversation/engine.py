@@ -32,11 +32,11 @@ from typing import Any, Mapping
 
 from babel import Locale, UnknownLocaleError
 
-from bot.conversation import crisis, handoff, region, response_time, screening
+from bot.conversation import crisis, freetext, handoff, region, response_time, screening
 from bot.conversation.locales import fallback_chain
 from bot.conversation.types import (
     CONSENT, DELETE_CONFIRM, LANGUAGE, MENU, MODULE, NEW, RATING, REGION, RISK_CONCERN, SAFETY_PLAN, SCREENING,
-    Content, Dialogue, IntentMatcher, Outcome, Profile, Reply, Turn,
+    Content, Dialogue, IntentMatcher, Outcome, Profile, Reply, Turn, Understander,
 )
 from bot.timezones import InvalidTimeOfDay, QuietHours, format_clock, parse_time_request
 
@@ -83,7 +83,7 @@ def number(folded: str) -> int | None:
 class Engine:
     """Runs one turn. Holds only content, settings and stateless helpers, never per-person data."""
 
-    def __init__(self, content: Content, default_region: str = "demo", intents: IntentMatcher | None = None,
+    def __init__(self, content: Content, default_region: str = "demo", intents: Understander | IntentMatcher | None = None,
                  dialogue: Dialogue | None = None, consent_item: str = "onboarding.consent",
                  quiet_hours: QuietHours | None = None):
         self.content = content
@@ -517,22 +517,4 @@ class Engine:
     def _free_text(self, out: Outcome, text: str, locale: str, channel: str,
                    text_lang: str | None = None) -> Outcome:
         """Something that is neither a keyword nor a menu number (written in ``text_lang``, see Turn)."""
-        if self.intents is not None and text.strip():
-            module_id = self.intents(text, locale)
-            if module_id is not None:
-                entry = next((n for n, target, _ in self.menu_entries(locale) if target == f"module:{module_id}"), None)
-                out.audit.append(("intent.matched", {"module": module_id}))
-                if entry is not None:
-                    return self._menu_choice(out, str(entry), locale, channel)
-        if self.dialogue is not None and text.strip():
-            generated = self.dialogue(text, locale, text_lang or locale, out.region or self.default_region)
-            if generated is not None and generated.text:
-                out.replies.append(Reply("generated", generated.text, generated.ref, locale, kind="generated"))
-                out.audit.append(("reply.generated", {"model": generated.ref}))
-                return out
-            if generated is not None:
-                out.audit.append(("generation.blocked", {"rule": generated.blocked_rule, "model": generated.ref}))
-                self.say(out, "fallback.generation_blocked", locale, channel)
-                return out
-        self.say(out, "fallback.not_understood", locale, channel)
-        return out
+        return freetext.answer(self, out, text, locale, channel, text_lang)

@@ -121,7 +121,27 @@ class Content(Protocol):
     def course(self, course_id: str) -> Any: ...
 
 
-# Free text -> a module id that answers it (multilingual embeddings over the content's own text).
+@dataclass(frozen=True)
+class Understanding:
+    """What a free-text message seems to be about (bot.understanding), for the engine to act on.
+
+    ``targets`` are menu targets ("module:sleep", "screening:phq2"), closest first; ``confident``
+    says the first is clearly the one. ``theme`` names emotional content (lonely, failure, grief,
+    money, family, general) that gets a supportive reply rather than a guess.
+    """
+
+    talk: bool = False
+    targets: tuple[str, ...] = ()
+    confident: bool = False
+    theme: str | None = None
+    nearest: tuple[str, ...] = ()  # the closest targets even when nothing matched (for generated replies)
+
+
+class Understander(Protocol):
+    def understand(self, text: str, locale: str) -> Understanding: ...
+
+
+# Free text -> a module id (the older, module-only form of an Understander).
 IntentMatcher = Callable[[str, str], "str | None"]
 # (free text, the person's locale, the language the text is in: Turn.text_lang, the person's
 # region, whose helplines and allowlist bound what the reply may cite) -> a guarded generated

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 RULES = ("empty", "overlong", "repetitive", "medication", "dose", "diagnosis", "diet_weight", "promise",
-         "human_claim", "condolence", "refusal", "link", "phone", "safety_flag")
+         "availability", "human_claim", "condolence", "refusal", "link", "phone", "safety_flag")
 
 
 def _words(*terms: str) -> re.Pattern[str]:
@@ -73,6 +74,33 @@ _PROMISE = re.compile(
     r"|\bi(?:'ll| will) (?:always|never leave|do everything|be (?:here|there) (?:tomorrow|always|forever))\b",
     re.IGNORECASE,
 )
+# A program cannot be there for anyone: promises of presence, availability or ongoing support,
+# in every language a reply may come out in (matched on the text with accents folded away).
+_AVAILABILITY = re.compile("|".join((
+    # English
+    r"\b(?:i'?m|i am|i'?ll|i will)(?: always| still| right)? (?:be )?(?:here|there) (?:for you|to support you|with you)",
+    r"\b(?:i'?ll|i will) (?:always )?be (?:here|there|around)\b",
+    r"\bevery step of the (?:way|journey)\b", r"\b(?:i'?ll|i will) (?:stay|be) with you\b", r"\bwith you all the way\b",
+    r"\b(?:any ?time|whenever) you (?:need|want)\b", r"\b24/7\b", r"\baround the clock\b", r"\bday or night\b",
+    r"\b(?:i'?ll|i will) (?:check (?:in|on you)|follow up|keep (?:supporting|checking))",
+    r"\bi'?m not going anywhere\b", r"\byou can always (?:talk to|reach|count on|come to|message|text) me\b",
+    r"\b(?:i'?m|i am) (?:always )?available\b", r"\balways (?:here|available)\b", r"\bi'?ll never leave you\b",
+    # Kiswahili
+    r"\b(?:niko|nipo)(?: hapa)? (?:kwa ajili yako|nawe|pamoja nawe)\b", r"\bnitakuwa (?:nawe|pamoja nawe|hapa)\b",
+    r"\bkila hatua\b", r"\bwakati wowote\b", r"\bsaa (?:24|ishirini na nne)\b", r"\bsitakuacha\b",
+    # French
+    r"\bje (?:suis|serai|reste)(?: toujours)? (?:la|ici) pour (?:toi|vous)\b", r"\bje serai (?:toujours )?(?:la|avec)\b",
+    r"\ba chaque (?:etape|pas)\b", r"\bje reste (?:avec|aupres de) (?:toi|vous)\b", r"\bn'?importe quand\b",
+    r"\ba tout moment\b", r"\b24 ?h ?/ ?24\b", r"\bjour et nuit\b", r"\bje ne (?:te|vous) laisserai\b",
+    r"\btoujours disponible\b",
+    # Spanish
+    r"\bestoy (?:aqui|contigo|siempre) (?:para (?:ti|usted)|contigo)?", r"\bestare (?:aqui|contigo|siempre|a tu lado)\b",
+    r"\bsiempre estare\b", r"\b(?:en|a) cada paso\b", r"\bcuando (?:lo )?necesites\b", r"\ba cualquier hora\b",
+    r"\blas 24 horas\b", r"\bdia y noche\b", r"\bno te dejare\b", r"\bsiempre disponible\b", r"\bcuenta conmigo\b",
+    # Hindi (Devanagari and romanised)
+    r"\bhamesha (?:tumhare|aapke) saath\b", r"\b(?:main|mai) (?:hamesha )?(?:yahan|yaha) (?:hoon|hu|hun)\b",
+    r"\bhar kadam\b", r"हमेशा (?:तुम्हारे|आपके) साथ", r"मैं (?:हमेशा )?यहाँ (?:हूँ|हूं)", r"हर कदम",
+)), re.IGNORECASE)
 _ROLE = (r"human|(?:a )?real (?:person|human)|(?:a )?person|(?:a |an )?(?:licensed |qualified |trained )?"
          r"(?:therapist|doctor|nurse|psychologist|psychiatrist|counsell?or|clinician|physician|social worker"
          r"|health worker|medical professional|mental health professional)")
@@ -120,6 +148,13 @@ class GuardVerdict:
 
     allowed: bool
     rule: str | None = None
+
+
+def _unaccented(text: str) -> str:
+    """Latin accents away (é -> e), apostrophes straightened; other scripts kept as written."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    return unicodedata.normalize("NFC", "".join(
+        c for c in decomposed if not (unicodedata.combining(c) and ord(c) < 0x0370)))
 
 
 def _digits(text: str) -> str:
@@ -186,6 +221,8 @@ class OutputGuard:
             return "link"
         if self._unlisted_number(stripped):
             return "phone"
+        if _AVAILABILITY.search(_unaccented(stripped)):
+            return "availability"
         if self.safety_flag is not None and self.safety_flag(stripped):
             return "safety_flag"
         return None

@@ -1,7 +1,8 @@
 """The system prompt for supportive listening, and the conversation handed to the model.
 
-The model's job is narrow: acknowledge what the person said, warmly and briefly, and point to the
-menu or a health worker. It gives no advice, no diagnosis and no promises, and never claims to be a
+The model's job is narrow: acknowledge what the person said, warmly and briefly. The engine then
+sends approved content after it: the closest topics as a numbered choice and the TALK keyword
+(bot.conversation.freetext), so the reply always leads somewhere. It gives no advice, no diagnosis and no promises, and never claims to be a
 person or a therapist. Small models follow short, concrete instructions best, so the prompt is
 short; the output guard enforces the same rules whatever the model does.
 """
@@ -16,8 +17,9 @@ SYSTEM_PROMPT = (
     "You are Tumaini, a kind listening companion in a text message support service. "
     "You are a computer program, not a person, not a therapist and not a doctor. "
     "Reply in one or two short, warm sentences. Say back what the person feels and thank them for sharing. "
-    "Do not give advice. Do not name medicines. Do not diagnose. Do not make promises. "
-    "If they want more help, tell them to reply {menu} for options or to ask for a health worker."
+    "Do not give advice. Do not name medicines. Do not diagnose. Do not make promises, "
+    "and never say you will be there for them or support them over time. "
+    "Topics they can choose are sent after your reply, so do not list any."
 )
 
 

@@ -201,6 +201,25 @@ def take(session: Session, escalation: Escalation, staff: User) -> None:
         raise CaseError(_("%(owner)s owns this case.", owner=owner_name(session, escalation)))
 
 
+HANDED_BACK = "case.handed_back"  # read by workers.handoff: the bot answers the person again
+
+
+def hand_back(session: Session, escalation: Escalation, staff: User) -> None:
+    """The health worker leaves the conversation: the bot answers the person again (the case stays
+    open). While a worker is in it (their reply within STAFF_PRESENCE_S), the bot stays quiet."""
+    if escalation.status != "open" or escalation.contact_id is None:
+        raise CaseError(_("This case is already closed."))
+    take(session, escalation, staff)
+    session.add(
+        AuditEvent(
+            actor=str(staff.id),
+            action=HANDED_BACK,
+            contact_id=escalation.contact_id,
+            detail={"escalation_id": escalation.id},
+        )
+    )
+
+
 def _hand_back(session: Session, escalation: Escalation) -> None:
     """Closing the person's last open case resumes their automated content (courses, check-ins)."""
     if escalation.contact_id is None:

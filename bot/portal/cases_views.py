@@ -188,6 +188,22 @@ def send(case_id: int) -> Any:
     return redirect(url_for("portal.cases.case", case_id=case_id))
 
 
+@bp.post("/<int:case_id>/hand-back")
+@require(CASES_ACT)
+def hand_back(case_id: int) -> Any:
+    """The bot answers the person again; the case stays open for follow-up."""
+    escalation = _case(case_id)
+    try:
+        casefile.hand_back(db(), escalation, current_user())
+    except CaseError as exc:
+        db().rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("portal.cases.case", case_id=case_id))
+    db().commit()
+    flash(_("The bot answers this person again."), "ok")
+    return redirect(url_for("portal.cases.case", case_id=case_id))
+
+
 @bp.post("/<int:case_id>/close")
 @require(CASES_ACT)
 def close(case_id: int) -> Any:

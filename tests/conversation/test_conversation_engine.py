@@ -226,7 +226,8 @@ def test_free_text_is_matched_to_a_module_before_the_dialogue_model(content):
     matched = engine.step({"flow": "menu"}, Turn("I can't sleep at night", "sms"), READY)
     assert refs(matched) == ["module.sleep.1"]
     generated = engine.step({"flow": "menu"}, Turn("my brother shouts at me", "sms"), READY)
-    assert [(r.ref, r.kind, r.text) for r in generated.replies] == [("generated:tiny@1", "generated", "I hear you.")]
+    assert [(r.ref, r.kind, r.text) for r in generated.replies][0] == ("generated:tiny@1", "generated", "I hear you.")
+    assert refs(generated)[1:] == ["dialogue.options"]  # the closest topics and TALK follow
     assert ("reply.generated", {"model": "generated:tiny@1"}) in generated.audit
 
 

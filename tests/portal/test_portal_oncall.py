@@ -92,6 +92,27 @@ def test_im_on_it_makes_one_owner_and_others_see_them(portal_app, sign_in, make_
         assert len(acks) == 1 and acks[0].actor == str(first_user.id)
 
 
+def test_the_owner_hands_the_conversation_back_to_the_bot(portal_app, sign_in, make_case, services):
+    from workers.handoff import case_for_turn
+
+    _person, case = make_case(severity="high")
+    owner, _user = sign_in("health_worker", name="Achieng")
+    other, _other = sign_in("health_worker", name="Baraka")
+    page = owner.get(f"/portal/cases/{case.id}").get_data(as_text=True)
+    assert "Hand back to the bot" in page
+    owner.post(f"/portal/cases/{case.id}/reply/send", {"text": "Hello, I am Achieng."})
+    config = services.config
+    with services.db.session() as session:
+        assert case_for_turn(session, config, case.contact_id, utcnow()) == "with_staff"
+    refused = other.post(f"/portal/cases/{case.id}/hand-back", follow_redirects=True).get_data(as_text=True)
+    assert "Achieng owns this case" in refused
+    done = owner.post(f"/portal/cases/{case.id}/hand-back", follow_redirects=True).get_data(as_text=True)
+    assert "The bot answers this person again." in done
+    with services.db.session() as session:
+        assert case_for_turn(session, config, case.contact_id, utcnow()) == "open"
+        assert session.get(Escalation, case.id).status == "open"
+
+
 @sqlite_only
 def test_the_case_list_fits_a_412_px_phone(portal_app, make_user, make_case, chromium, served):  # noqa: F811
     from tests.portal.test_portal_browser_flow import Page

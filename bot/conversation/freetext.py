@@ -1,0 +1,93 @@
+"""Free text that is neither a keyword nor a menu number.
+
+The understander (bot.understanding: lexical cues in every served locale, embeddings when
+installed) says what the message seems to be about; this decides what the person hears, from
+approved content only:
+
+- "talk to someone" in any words: a handoff, as the TALK keyword;
+- one clear module: that module;
+- emotional content (loneliness, failure, grief, money, family, or distress in general): a
+  supportive reply that reflects it back and offers the closest topics as a numbered choice,
+  with the TALK keyword;
+- two or three close modules: a short numbered question rather than a guess;
+- otherwise the dialogue model when it is on (its reply ends with the closest topics and
+  TALK), and only then "Sorry, I didn't understand".
+
+Numbers in a choice are the main menu's own, so "2" means Sleep wherever the person is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.conversation import handoff
+from bot.conversation.types import Outcome, Reply, Understanding
+
+if TYPE_CHECKING:
+    from bot.conversation.engine import Engine
+
+MAX_OPTIONS = 3
+SUPPORT = "support.{theme}"
+SUPPORT_GENERAL = "support.general"
+WHICH = "intent.which"
+GENERATED_OPTIONS = "dialogue.options"
+NOT_UNDERSTOOD = "fallback.not_understood"
+GENERAL_TARGETS = ("module:stress", "module:activity", "screening:phq2")
+
+
+def understand(intents: Any, text: str, locale: str) -> Understanding:
+    if intents is None or not text.strip():
+        return Understanding()
+    if hasattr(intents, "understand"):
+        return intents.understand(text, locale)
+    module_id = intents(text, locale)  # the older, module-only form
+    return Understanding(targets=(f"module:{module_id}",), confident=True) if module_id else Understanding()
+
+
+def options(engine: Engine, out: Outcome, locale: str, targets: tuple[str, ...]) -> tuple[list[str], str]:
+    """(the targets offered, the numbered lines), using the main menu's numbers."""
+    entries = {target: (n, title) for n, target, title in engine.menu_entries(locale, engine.fallbacks(out))}
+    chosen = [t for t in dict.fromkeys(targets) if t in entries][:MAX_OPTIONS]
+    return chosen, "\n".join(f"{entries[t][0]}. {entries[t][1]}" for t in chosen)
+
+
+def answer(engine: Engine, out: Outcome, text: str, locale: str, channel: str, text_lang: str | None) -> Outcome:
+    from content.store import ContentMissing
+
+    understood = understand(engine.intents, text, locale)
+    if understood.talk:
+        out.audit.append(("intent.talk", {}))
+        return handoff.request(engine, out, locale, channel)
+    if understood.theme is None and understood.targets and (understood.confident or len(understood.targets) == 1):
+        target = understood.targets[0]
+        if any(t == target for _, t, _ in engine.menu_entries(locale, engine.fallbacks(out))):
+            out.audit.append(("intent.matched", {"target": target}))
+            return engine._go(out, target, locale, channel)
+    if understood.theme is not None:
+        offered, listing = options(engine, out, locale, (*understood.targets, *GENERAL_TARGETS))
+        out.audit.append(("intent.supported", {"theme": understood.theme, "offered": offered}))
+        try:
+            engine.say(out, SUPPORT.format(theme=understood.theme), locale, channel, values={"options": listing})
+        except ContentMissing:
+            engine.say(out, SUPPORT_GENERAL, locale, channel, values={"options": listing})
+        return out
+    if len(understood.targets) >= 2:
+        offered, listing = options(engine, out, locale, understood.targets)
+        out.audit.append(("intent.asked", {"offered": offered}))
+        engine.say(out, WHICH, locale, channel, values={"options": listing})
+        return out
+    if engine.dialogue is not None and text.strip():
+        generated = engine.dialogue(text, locale, text_lang or locale, out.region or engine.default_region)
+        if generated is not None and generated.text:
+            out.replies.append(Reply("generated", generated.text, generated.ref, locale, kind="generated"))
+            out.audit.append(("reply.generated", {"model": generated.ref}))
+            _, listing = options(engine, out, locale, (*understood.nearest, *GENERAL_TARGETS))
+            engine.say(out, GENERATED_OPTIONS, locale, channel, values={"options": listing})
+            return out
+        if generated is not None:
+            out.audit.append(("generation.blocked", {"rule": generated.blocked_rule, "model": generated.ref}))
+            engine.say(out, "fallback.generation_blocked", locale, channel)
+            return out
+    out.audit.append(("intent.not_understood", {}))
+    engine.say(out, NOT_UNDERSTOOD, locale, channel)
+    return out
