@@ -11,6 +11,10 @@ share them:
   numbers and links), checked by the caller-supplied ``check``.
 * Nobody approves or rejects a version they wrote or edited: a second pair of eyes is
   the point of review.
+* Crisis text is approved only by someone who signs off clinically (a reviewer or an
+  admin, not a curator); the approval is recorded as its clinical review. The last
+  approved version of a crisis message in a language cannot be retired: people in crisis
+  would be left without it, so its replacement is approved first.
 * Every step is recorded as a comment on the version and as an audit event.
 """
 
@@ -25,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.portal.errors import ContentProblems, NotPermitted, OwnApproval, WorkflowError
 from bot.portal.models import User
-from bot.portal.roles import CONTENT_COMMENT, CONTENT_EDIT, CONTENT_REVIEW, can
+from bot.portal.roles import CONTENT_COMMENT, CONTENT_EDIT, CONTENT_REVIEW, SIGNOFF_CLINICAL, can
 from content.db import ORIGIN_PORTAL, PROVENANCE_COLUMNS, ContentItem, ContentVersion, ReviewComment, utcnow
 from content.entries import VALID_ID
 from content.schema import MESSAGE_KINDS, Provenance, Status
@@ -192,9 +196,18 @@ def _reviewable(session: Session, user: User, version_id: int) -> ContentVersion
     return version
 
 
+def _is_crisis(session: Session, item_id: str) -> bool:
+    item = session.get(ContentItem, item_id)
+    return item_id.startswith("crisis.") or (item is not None and item.kind == "crisis")
+
+
 def approve(session: Session, user: User, version_id: int, comment: str = "") -> ContentVersion:
     """Approve a version in review: from now on it is what people receive."""
     version = _reviewable(session, user, version_id)
+    if _is_crisis(session, version.item_id):
+        _need(user, SIGNOFF_CLINICAL)
+        if version.clinical_reviewer.strip().lower() in ("", "pending"):
+            version.clinical_reviewer = f"{user.name or user.email} ({utcnow():%Y-%m-%d})"[:200]
     version.status = APPROVED
     version.reviewed_by = user.id
     version.reviewed_at = version.updated_at = utcnow()
@@ -220,6 +233,22 @@ def retire(session: Session, user: User, version_id: int, comment: str = "") -> 
     version = _version(session, version_id)
     if version.status not in (APPROVED, DRAFT):
         raise WorkflowError(_("Only an approved version or a draft can be retired."))
+    if version.status == APPROVED and _is_crisis(session, version.item_id):
+        others = session.scalar(
+            select(func.count())
+            .select_from(ContentVersion)
+            .where(
+                ContentVersion.item_id == version.item_id,
+                ContentVersion.locale == version.locale,
+                ContentVersion.status == APPROVED,
+                ContentVersion.id != version.id,
+            )
+        )
+        if not others:
+            raise WorkflowError(
+                _("This is the last approved version of a crisis message in this language; approve its "
+                  "replacement first, so nobody in crisis is left without it.")
+            )
     version.status = RETIRED
     version.updated_at = utcnow()
     _record(session, user, version, "retire", comment.strip())

@@ -148,3 +148,29 @@ def test_submitting_an_over_long_text_shows_the_editor_what_to_fix(sign_in, libr
     page = ana.get(response.location).get_data(as_text=True)
     assert "Fix these problems before sending the text to review." in page and "the limit is 3" in page
     assert 'class="badge draft"' in page
+
+
+def test_crisis_text_is_approved_only_with_a_clinical_sign_off_and_its_last_version_stays(
+    portal_app, library_in_db, people
+):
+    from bot.portal.errors import NotPermitted
+
+    with portal_app.app_context(), db_session(portal_app) as session:
+        first = session.scalars(select(ContentVersion).where(
+            ContentVersion.item_id == "crisis.immediate", ContentVersion.locale == "en",
+            ContentVersion.status == "approved")).one()
+        with pytest.raises(WorkflowError, match="last approved version of a crisis message"):
+            workflow.retire(session, people["ana"], first.id, "old wording")
+        draft = workflow.save_draft(session, people["ana"], "crisis.immediate", "en",
+                                    workflow.Draft(sms="We are worried about you. Please contact:\n{helplines}"))
+        workflow.submit(session, people["ana"], draft.id, no_problems)
+        with pytest.raises(NotPermitted):  # a curator reviews ordinary text, never crisis text
+            workflow.approve(session, people["ben"], draft.id)
+        workflow.approve(session, people["rev"], draft.id, "Clinically sound.")
+        assert draft.status == "approved" and draft.clinical_reviewer.startswith("Rev (")
+        workflow.retire(session, people["ana"], first.id, "replaced")  # the new version carries it now
+        with pytest.raises(WorkflowError, match="last approved version of a crisis message"):
+            workflow.retire(session, people["ana"], draft.id)
+        ordinary = workflow.save_draft(session, people["ana"], "menu.main", "en", workflow.Draft(sms="Menu"))
+        workflow.submit(session, people["ana"], ordinary.id, no_problems)
+        workflow.approve(session, people["ben"], ordinary.id)  # ordinary text: any other curator
