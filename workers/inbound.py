@@ -318,9 +318,10 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
                 # The case is committed; the person gets the built-in crisis text, and the turn is
                 # retried (the sweeper queues it again) for the approved reply.
                 log.error("crisis.reply_failed", extra={"message_id": message_id, "error": type(exc).__name__})
+                failed_contact = contact.id  # read now: the transaction ends in _builtin_crisis_reply
                 _builtin_crisis_reply(services, session, contact, message, engine, region_id)
                 try:
-                    queue_next_for(services, contact.id)
+                    queue_next_for(services, failed_contact)
                 except RedisError:
                     log.warning("crisis.builtin_enqueue_failed")  # the sweeper sends the stored row
             raise
