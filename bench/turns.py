@@ -105,9 +105,9 @@ def routing(as_json: bool) -> None:
     for name, embeddings in layers:
         understander = Understander.from_content_dir(library, embeddings)
         engine = Engine(content, intents=understander)
-        report = evaluate(rows, understander, gate)
+        scored = evaluate(rows, understander, gate)
         timings = []
-        for routed in report.routed:
+        for routed in scored.routed:
             if routed.predicted == "crisis":
                 continue
             profile = Profile(locale=routed.row.lang, consented=True)
@@ -115,11 +115,11 @@ def routing(as_json: bool) -> None:
             engine.step({"flow": "menu"}, Turn(routed.row.text, "sms"), profile)
             timings.append((time.perf_counter() - start) * 1000)
         figures = [("messages", len(rows), ">= 120"), ("routed (gate passed)", len(timings), ""),
-                   ("right module or supportive reply", round(report.accuracy, 3), ">= 0.85")]
-        figures += [(f"  {part}", round(share, 3), "") for part, share in report.by_set().items()]
-        figures += [(f"  {lang}", round(share, 3), "") for lang, share in report.by_lang().items()]
-        figures += [("crisis messages routed to a module", len(report.crisis_to_module), "0"),
-                    ("emotional messages not understood", round(report.emotional_not_understood, 3), "<= 0.05"),
+                   ("right module or supportive reply", round(scored.accuracy, 3), ">= 0.85")]
+        figures += [(f"  {part}", round(share, 3), "") for part, share in scored.by_set().items()]
+        figures += [(f"  {lang}", round(share, 3), "") for lang, share in scored.by_lang().items()]
+        figures += [("crisis messages routed to a module", len(scored.crisis_to_module), "0"),
+                    ("emotional messages not understood", round(scored.emotional_not_understood, 3), "<= 0.05"),
                     ("routing turn p50 ms", percentile(timings, 50), ""),
                     ("routing turn p95 ms", percentile(timings, 95), "<= 30")]
         report(f"Free-text routing ({name})", figures, as_json=as_json)

@@ -45,7 +45,9 @@ FUZZY_MIN = 6  # cue words this long match one typo away (shorter ones collide a
 FUZZY_WEIGHT = 0.8
 CLEAR_MARGIN = 2.0  # the best module is "clearly" it when it scores this many times the next
 # Words are runs of anything but spaces and punctuation (not \w: Devanagari vowel signs are not \w).
-_TOKEN = re.compile(r"[^\s.,!?;:()\[\]{}\"“”«»¿¡/\\\-–—…*+=#@&%|<>~^_0-9]+")
+# Digits stay in words: Arabizi writes letters with them ("7azeen", "2al2"). Arabic question
+# and comma marks are punctuation.
+_TOKEN = re.compile(r"[^\s.,!?;:()\[\]{}\"“”«»¿¡/\\\-–—…*+=#@&%|<>~^_،؟؛]+")
 _RUN = re.compile(r"(.)\1{2,}")
 
 
@@ -86,6 +88,7 @@ class Lexicon:
 
     cues: list[Cue] = field(default_factory=list)
     locales: list[str] = field(default_factory=list)
+    clitics: tuple[str, ...] = ()  # prefixes a word may carry ("و", "ال"): read with and without them
 
     def __post_init__(self) -> None:
         self._exact: dict[str, set[str]] = {}
@@ -106,13 +109,27 @@ class Lexicon:
     def load(cls, content_dir: str | Path) -> Lexicon:
         cues: list[Cue] = []
         locales = []
+        clitics: list[str] = []
         for path in sorted(Path(content_dir).glob(f"*/{FILENAME}")):
             locale = path.parent.name
-            cues.extend(read(path, locale))
+            found, prefixes = read(path, locale)
+            cues.extend(found)
+            clitics.extend(prefixes)
             locales.append(locale)
         if not cues:
             log.warning("intents.no_cues", extra={"content_dir": str(content_dir)})
-        return cls(cues, locales)
+        return cls(cues, locales, tuple(sorted(set(clitics), key=len, reverse=True)))
+
+    def bare(self, token: str) -> list[str]:
+        """The word, and the word without the clitics it starts with (at most two, 3+ letters left)."""
+        forms = [token]
+        for _ in range(2):
+            stripped = next((forms[-1][len(c):] for c in self.clitics
+                             if forms[-1].startswith(c) and len(forms[-1]) - len(c) >= 3), None)
+            if stripped is None:
+                break
+            forms.append(stripped)
+        return forms
 
     def matches(self, token: str) -> dict[str, float]:
         """Cue words this message word counts as, with how sure (1 exact or prefix, less for a typo)."""
@@ -132,7 +149,13 @@ class Lexicon:
     def scores(self, text: str) -> dict[str, float]:
         """Label -> summed weight of the cues the message carries (each cue counted once)."""
         words = tokens(text)
-        seen = [self.matches(t) for t in words]
+        seen = []
+        for token in words:
+            found: dict[str, float] = {}
+            for form in self.bare(token) if self.clitics else (token,):
+                for word, sure in self.matches(form).items():
+                    found[word] = max(sure, found.get(word, 0.0))
+            seen.append(found)
         totals: dict[str, float] = {}
         counted: set[tuple[str, tuple[str, ...]]] = set()
         for cue in self.cues:
@@ -179,8 +202,9 @@ def _find(words: tuple[str, ...], seen: list[dict[str, float]]) -> float:
     return best
 
 
-def read(path: Path, locale: str) -> list[Cue]:
-    """One locale's cues; a file that cannot be read fails loudly (routing would silently worsen)."""
+def read(path: Path, locale: str) -> tuple[list[Cue], list[str]]:
+    """One locale's cues and clitics; a file that cannot be read fails loudly (routing would
+    silently worsen)."""
     where = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -207,7 +231,10 @@ def read(path: Path, locale: str) -> list[Cue]:
         if theme not in THEMES:
             raise IntentsError(f"{where}: theme {theme!r} is not one of {', '.join(THEMES)}")
         add(f"theme:{theme}", phrases)
-    return cues
+    clitics = data.get("clitics") or []
+    if not isinstance(clitics, list) or not all(isinstance(c, str) and c.strip() for c in clitics):
+        raise IntentsError(f"{where}: clitics must be a list of prefixes")
+    return cues, [fold(c.strip()) for c in clitics]
 
 
 class Understander:

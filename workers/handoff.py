@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.conversation.handoff import TO_CASE  # noqa: F401  (re-exported for workers.inbound)
 from bot.conversation.types import CASE_OPEN, WITH_STAFF
 from core.oncall import queue_case_alert
 from core.tables import AuditEvent, CaseKind, Contact, Escalation, InboundMessage, OutboxMessage
@@ -50,6 +51,39 @@ def case_for_turn(session: Session, config: Any, contact_id: int | None, now: da
     if handed_back is not None and handed_back >= last_reply:
         return CASE_OPEN
     return WITH_STAFF
+
+
+PERSON_REPLIED = "case.person_replied"
+
+
+def tell_owner(services: Any, session: Session, contact: Contact, now: datetime) -> None:
+    """The person wrote while the case owner is in the conversation: the owner hears it by SMS,
+    once after each of their replies (never the words, only the case and its link)."""
+    from core.oncall import rota, staff_text
+    from core.oncall.alerts import NOTICE_KIND, pending_rows, staff_sms
+
+    case = session.scalars(select(Escalation).where(Escalation.contact_id == contact.id,
+                                                    Escalation.status == "open")).first()
+    if case is None:
+        return
+    last_reply = session.scalar(select(func.max(OutboxMessage.created_at)).where(
+        OutboxMessage.contact_id == contact.id, OutboxMessage.kind == STAFF_REPLY))
+    told = session.scalar(select(AuditEvent.id).where(
+        AuditEvent.contact_id == contact.id, AuditEvent.action == PERSON_REPLIED,
+        AuditEvent.created_at >= last_reply).limit(1)) if last_reply is not None else None
+    if told is not None:
+        return
+    owner = rota.user_recipient(session, services, case.owner_id)
+    session.add(AuditEvent(actor="worker", action=PERSON_REPLIED, contact_id=contact.id,
+                           detail={"escalation_id": case.id, "told": owner is not None}))
+    if owner is None:
+        return  # an owner without a number reads it in the portal
+    from core.oncall import staff
+
+    member = staff.by_id(session, owner.user_id) if owner.user_id else None
+    text = staff_text.person_replied(case.id, services.config.PUBLIC_BASE_URL, member.locale if member else None)
+    rows = staff_sms(session, services, owner.number, text, NOTICE_KIND)
+    pending_rows(session, services).outbox_ids.extend(row.id for row in rows)
 
 
 def open_handoff(services: Any, session: Session, contact: Contact, message: InboundMessage) -> None:

@@ -236,6 +236,8 @@ def _apply(services: Services, contact: Contact, message: InboundMessage, outcom
         _escalate(services, session, contact, message, *outcome.escalation, category=outcome.case_category)
     if outcome.handoff:
         handoff.open_handoff(services, session, contact, message)
+    if any(action == handoff.TO_CASE for action, _ in outcome.audit):
+        handoff.tell_owner(services, session, contact, now)
     if outcome.pause:
         contact.paused = True
     for event in outcome.events:

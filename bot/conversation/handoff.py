@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.conversation.engine import Engine
 
 REQUESTED, ALREADY, STAFF_WITH_YOU = "handoff.requested", "handoff.already", "handoff.staff_with_you"
+TO_CASE = "handoff.to_case"  # audit action: a message kept for the case (the worker tells the owner)
 NOTICE_SENT = "with_staff"  # state key: the "a health worker is with you" notice went out
 # What still works while staff are in the conversation: the carrier keywords and erasure.
 STAFF_MODE_ACTIONS = frozenset({"stop", "start", "help", "delete"})
@@ -50,7 +51,7 @@ def with_staff(engine: Engine, out: Outcome, action: str | None, locale: str, ch
         out.events.append("handoff_left")
         engine.main_menu(out, locale, channel)
         return out
-    out.audit.append(("handoff.to_case", {}))
+    out.audit.append((TO_CASE, {}))
     if not out.state.get(NOTICE_SENT):
         out.state[NOTICE_SENT] = True
         engine.say(out, STAFF_WITH_YOU, locale, channel)

@@ -44,6 +44,12 @@ def alert(case: Any, rung: int, base_url: str, locale: str | None) -> str:
     return f"{head % values} {tail % values} {case_link(base_url, case.id)}"
 
 
+def person_replied(case_id: int, base_url: str, locale: str | None) -> str:
+    """To the owner of a case whose person wrote back while the owner is in the conversation."""
+    text = gettext(locale, "Tumaini case %(number)s: the person wrote back.") % {"number": case_id}
+    return f"{text} {case_link(base_url, case_id)}"
+
+
 def taken(case_id: int, base_url: str, locale: str | None) -> str:
     return f"{gettext(locale, 'Case %(number)s is yours.') % {'number': case_id}} {case_link(base_url, case_id)}"
 

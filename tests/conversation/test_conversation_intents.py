@@ -59,6 +59,8 @@ def test_the_eval_set_meets_its_targets_with_cues_alone(understander, gate):
 @pytest.mark.parametrize("text, lang, module", [
     ("sina usingizi", "sw", "sleep"), ("nina mawazo mengi", "sw", "stress"), ("bahut tension hai", "hi", "stress"),
     ("tengo muchos nervios", "es", "stress"), ("cant sleeeep at nite", "en", "sleep"), ("neend nahi aati", "hi", "sleep"),
+    ("ما بنام الليل", "ar", "sleep"),  # "بنام": the clitic ب read off
+    ("mish 2ader anam", "ar", "sleep"),  # Arabizi keeps its digit letters
 ])
 def test_local_idioms_of_distress_reach_their_module(engine, text, lang, module):
     outcome = engine.step({"flow": "menu"}, Turn(text, "sms"), Profile(locale=lang, consented=True))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot import create_app
 from bot.portal import casefile
 from bot.portal.accounts import create_user
+from bot.portal.rota import set_phone
 from bot.services import Services
 from core.tables import AuditEvent, CaseKind, Contact, Escalation
 from tests.conftest import inbound_form, make_config, post_signed, wait_for
@@ -21,6 +22,7 @@ from workers.sending import queue_next_for
 
 PERSON = "+254700000601"
 ONCALL = "+254711000011"
+AMINA = "+254711000012"
 
 
 def _setup(tmp_path: Path, database_url: str, redis_url: str, standin_url: str, spawn_worker):
@@ -67,6 +69,7 @@ def test_talk_opens_a_handoff_case_that_alerts_on_call_and_staff_then_have_the_c
     # A health worker replies from the case page.
     with app.app_context(), services.db.session() as session:
         worker = create_user(session, "hw@example.org", "correct horse battery", "health_worker", name="Amina")
+        set_phone(session, services, worker, AMINA, worker)
         case = session.get(Escalation, case_id)
         contact = session.get(Contact, case.contact_id)
         casefile.store_reply(session, services.cipher, case, contact, worker, "Hi, I'm Amina. Are you safe right now?",
@@ -85,9 +88,12 @@ def test_talk_opens_a_handoff_case_that_alerts_on_call_and_staff_then_have_the_c
             return len(session.scalars(select(AuditEvent.id).where(AuditEvent.action == "handoff.to_case")).all())
 
     wait_for(lambda: reached_the_case() == 2, timeout=60)
-    # ...and then stays quiet.
+    # ...and then stays quiet. Amina is told once, by SMS, that the person wrote back (not what).
     time.sleep(1)
     assert len(twilio_standin.bodies_to(PERSON)) == before
+    told = wait_for(lambda: twilio_standin.bodies_to(AMINA))
+    assert len(told) == 1 and told[0].startswith(f"Tumaini case {case_id}: the person wrote back.")
+    assert f"/portal/cases/{case_id}" in told[0] and "home" not in told[0]
     # MENU takes the person back to the bot.
     assert "Sleep" in say("MENU")[0]
     assert "sleep" in say("2")[0].lower()
