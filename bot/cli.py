@@ -82,6 +82,30 @@ def release() -> None:
         result = load_library_into(session, content.library)
     click.echo(f"database migrated; content: {result.versions_created} new versions, "
                f"{result.versions_kept} kept, {len(result.differing)} differ from the library")
+    if current_app.config["TUMAINI_CONFIG"].production:
+        _check_served_locales(services)
+
+
+def _check_served_locales(services) -> None:
+    """Production serves a locale only once this deployment's own sign-offs are recorded for it.
+
+    Prints the decision per locale and what each refused one is missing; fails when none can
+    be served (the workers apply the same decision: content.serving).
+    """
+    from content.readiness import served_library
+    from content.serving import decide
+
+    with services.db.session() as session:
+        decisions = decide(session, served_library(session, services.content.library))
+    for decision in decisions:
+        if decision.served:
+            click.echo(f"locale {decision.locale}: served")
+        else:
+            click.echo(f"locale {decision.locale}: NOT served in production; missing: {decision.missing()}")
+    if not any(d.served for d in decisions):
+        raise click.ClickException(
+            "no locale can be served in production: record the language, clinical and lived-experience "
+            "sign-offs for a locale in the portal (Review rounds), then run the release again")
 
 
 @click.command("simulate")

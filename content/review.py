@@ -18,13 +18,18 @@ Staff are referred to by portal user id without a foreign key, as in :mod:`conte
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, select
 from sqlalchemy import Text as TextColumn
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base
+
+if TYPE_CHECKING:
+    from content.db import ContentVersion
 
 LANGUAGE, CLINICAL, LIVED_EXPERIENCE = "language", "clinical", "lived_experience"
 SIGNOFF_KINDS = (LANGUAGE, CLINICAL, LIVED_EXPERIENCE)
@@ -49,8 +54,9 @@ def text_digest(sms: str, whatsapp: str | None) -> str:
 
 
 def provenance_signed(value: str | None) -> bool:
-    """A provenance field names a reviewer (the starter library writes "pending" until then)."""
-    return (value or "").strip().casefold() not in NOT_SIGNED
+    """A provenance field names a reviewer (the starter library writes "pending" until then,
+    sometimes with a note after a colon: "pending: needs a native-speaker reviewer")."""
+    return (value or "").split(":", 1)[0].strip().casefold() not in NOT_SIGNED
 
 
 class ReviewRound(Base):
@@ -85,3 +91,19 @@ class SignOff(Base):
     note: Mapped[str] = mapped_column(TextColumn, default="")
     source: Mapped[str] = mapped_column(String(16), default=SOURCE_PORTAL)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def signoffs_for(session: Session, version_ids: Iterable[int]) -> dict[int, list[SignOff]]:
+    """Every sign-off recorded for each of these versions (valid or not: see still_valid)."""
+    wanted = list(set(version_ids))
+    found: dict[int, list[SignOff]] = {v: [] for v in wanted}
+    if not wanted:
+        return found
+    for row in session.scalars(select(SignOff).where(SignOff.version_id.in_(wanted)).order_by(SignOff.id)):
+        found[row.version_id].append(row)
+    return found
+
+
+def still_valid(record: SignOff, version: ContentVersion) -> bool:
+    """The sign-off saw the wording the version has now."""
+    return record.text_digest == text_digest(version.sms, version.whatsapp)

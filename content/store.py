@@ -159,6 +159,19 @@ class ContentStore:
             found.add("stop")
         return [action for action in ACTION_PRIORITY if action in found]
 
+    def keyword_locales(self, text: str, locales: Sequence[str]) -> list[str]:
+        """The locales among ``locales`` whose approved keyword set has this whole-message reply.
+
+        "MSAADA" is Swahili only; "MENU" is English, Swahili and French alike. The engine uses
+        it to answer a first message that is a keyword in the language it was written in.
+        """
+        normal = normalise_keyword(text)
+        if not normal:
+            return []
+        forms = {normal, normal.replace(" ", "")}
+        return [locale for locale in locales
+                if any(form in self._keywords["approved"].get(locale, {}) for form in forms)]
+
     def keyword_action(self, text: str, locales: Sequence[str]) -> str | None:
         """The action a whole-message reply asks for, or None (then it is conversation)."""
         actions = self.keyword_actions(text, locales)

@@ -41,6 +41,7 @@ from core.sms import (
 ENGINE_MESSAGE_IDS = (
     "onboarding.welcome",
     "onboarding.choose_language",
+    "onboarding.languages",
     "onboarding.consent",
     "onboarding.consent_declined",
     "onboarding.region",

@@ -32,11 +32,19 @@ ALLOWED_OVERLAPS = frozenset({frozenset({"start", "yes"})})
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+# Marks people leave out when they type: Latin accents, Arabic short vowels and tatweel, the
+# Devanagari nukta. Other scripts' vowel signs are letters of the word ("रोको" is not "रुको").
+_OPTIONAL_MARKS = re.compile("[\u0300-\u036f\u064b-\u065f\u0670\u0640\u093c]")
+_SAME_LETTER = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "\u0901": "\u0902"})
+
+
 def normalise_keyword(text: str) -> str:
-    """Case, accents and punctuation folded away, so "¡Ayuda!" matches AYUDA."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^\w\s]|_", " ", bare).split())
+    """Case, accents and punctuation folded away, so "¡Ayuda!" matches AYUDA, "हाँ" matches
+    "हां" and "نَعَم" matches "نعم"; the vowel signs of Devanagari and other scripts stay."""
+    decomposed = _OPTIONAL_MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    bare = unicodedata.normalize("NFC", decomposed).translate(_SAME_LETTER)
+    kept = "".join(ch if ch.isalnum() or unicodedata.category(ch)[0] == "M" else " " for ch in bare)
+    return " ".join(kept.split())
 
 
 def check_structures(library: Library) -> Iterator[Problem]:

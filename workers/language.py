@@ -5,7 +5,9 @@ person's own), so a text in a language nobody here serves maps to nothing or to 
 A stored choice always beats it. Detection only does two things:
 
 - it greets a person with no stored language in the language they wrote in
-  (``Turn.detected_locale``, used by the engine's first-contact flow);
+  (``Turn.detected_locale``, used by the engine's first-contact flow); a message that is
+  only a greeting of one served language ("Habari", "Hola", "नमस्ते") counts as confident
+  (translation.greetings), since the detectors cannot be sure of one short word;
 - it decides what machine translation may read the text as (``Turn.text_lang``). A model is
   only given text written in the script it was trained on: romanised Hindi ("mujhe neend nahi
   aati") from a person whose stored language is Hindi never reaches the Devanagari hi->en
@@ -22,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from translation.greetings import greeting_language
 from translation.langid import UNDETERMINED, Detection, detect
 from translation.languages import base_language
 from translation.scripts import written_in
@@ -76,6 +79,10 @@ def identify(text: str, stored: str | None, served: Sequence[str], threshold: fl
     detection = detect(text, languages)
     confident = detection.reliable and detection.confidence >= threshold and detection.lang != UNDETERMINED
     detected_locale = _served_locale(detection.lang, served) if confident else None
+    # A message that is only a greeting ("Habari", "Hola") names its language, however short.
+    greeted = greeting_language(text, served)
+    if greeted is not None:
+        detected_locale = _served_locale(greeted, served)
     text_lang = _text_lang(detection, confident, stored)
     return MessageLanguage(detection, detected_locale, text_lang, _mt(detection, text_lang, readable))
 

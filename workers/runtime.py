@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -27,8 +28,8 @@ _source: Any = None
 
 def install(services: Services) -> None:
     """Use these services for jobs in this process (the worker entry point and tests)."""
-    global _services, _engine, _helpers, _source, _translator
-    _services, _engine, _helpers, _source, _translator = services, None, None, None, None
+    global _services, _engine, _helpers, _source, _translator, _served_cache
+    _services, _engine, _helpers, _source, _translator, _served_cache = services, None, None, None, None, None
 
 
 def services() -> Services:
@@ -52,19 +53,45 @@ def content() -> Any:
 
 
 def engine() -> Engine:
-    """The engine over current content; rebuilt (cheaply) when a reviewer approves something."""
+    """The engine over current content; rebuilt (cheaply) when a reviewer approves something,
+    and in production when the locales signed off change."""
     global _engine, _helpers
     current = services()
     store = content()
-    if _engine is None or _engine.content is not store:
+    served = _served(current, store)
+    if _engine is None or _engine.content is not store or _engine.served != served:
         if _helpers is None:
             _helpers = (_intents(current), _dialogue(current))
         intents, dialogue = _helpers
         from bot.timezones import QuietHours
 
         _engine = Engine(store, default_region=current.config.DEFAULT_REGION, intents=intents, dialogue=dialogue,
-                         quiet_hours=QuietHours.parse(current.config.QUIET_HOURS))
+                         quiet_hours=QuietHours.parse(current.config.QUIET_HOURS), served=served)
     return _engine
+
+
+SERVED_RECHECK_S = 60.0
+_served_cache: tuple[Any, float, frozenset[str] | None] | None = None
+
+
+def _served(current: Services, store: Any) -> frozenset[str] | None:
+    """Production: the locales this deployment has signed off (content.serving), checked again
+    after a content change or a minute (sign-offs are recorded without a new version); None
+    elsewhere, where every starter locale is served as demonstration content."""
+    global _served_cache
+    if not current.config.production:
+        return None
+    now = time.monotonic()
+    if _served_cache is not None and _served_cache[0] is store and now - _served_cache[1] < SERVED_RECHECK_S:
+        return _served_cache[2]
+    from content.serving import served_locales
+
+    with current.db.session() as session:
+        served = served_locales(session, store.library)
+    if not served:
+        log.error("content.no_locale_served")  # the release refused this state; say so loudly
+    _served_cache = (store, now, served)
+    return served
 
 
 _translator: Any = None

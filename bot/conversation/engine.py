@@ -15,9 +15,17 @@ Order of precedence in a turn:
 5. the current flow: onboarding, menu, module, screening, safety plan, free text.
    Once a person has consented, PAUSE, RESUME and TIME (reminders) work from any flow.
 
-Onboarding is the welcome (with the AI disclosure), the language menu when
-several locales are approved, consent, and then, when the deployment has
-several regions and the number did not settle it, where the person is.
+Onboarding happens in the person's language from the first reply. When the
+worker is confident which served language the first message is in (a sentence,
+or a greeting such as "Habari"), the welcome (with the AI disclosure) and the
+consent question come in it. Otherwise the first reply is only the language menu,
+the served languages by their own names, and the welcome and consent follow in
+the language picked. Then, when the deployment has several regions and the
+number did not settle it, where the person is.
+
+Every served locale stands equal: a locale is offered when its consent wording is
+approved and, in production, when the deployment has signed it off (``served``,
+see content.serving); English has no other path.
 
 Joining a course and the reminder keywords leave requests in ``Outcome.audit``
 ("schedule.*"); the worker turns them into enrolments and settings
@@ -28,18 +36,39 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Mapping
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
 from bot.conversation import crisis, freetext, handoff, region, response_time, screening
 from bot.conversation.locales import fallback_chain
 from bot.conversation.types import (
-    CONSENT, DELETE_CONFIRM, LANGUAGE, MENU, MODULE, NEW, RATING, REGION, RISK_CONCERN, SAFETY_PLAN, SCREENING,
-    Content, Dialogue, IntentMatcher, Outcome, Profile, Reply, Turn, Understander,
+    CONSENT,
+    DELETE_CONFIRM,
+    LANGUAGE,
+    MENU,
+    MODULE,
+    NEW,
+    RATING,
+    REGION,
+    RISK_CONCERN,
+    SAFETY_PLAN,
+    SCREENING,
+    Content,
+    Dialogue,
+    IntentMatcher,
+    Outcome,
+    Profile,
+    Reply,
+    Turn,
+    Understander,
 )
 from bot.timezones import InvalidTimeOfDay, QuietHours, format_clock, parse_time_request
+from translation.greetings import greeting_language
 
+# The first reply when the language is not known: the served languages by their own names.
+LANGUAGE_MENU = "onboarding.languages"
 # Keywords that mean the same from anywhere in a conversation, most important first.
 GLOBAL_ACTIONS = ("stop", "help", "talk", "bot", "data", "language", "region", "delete")
 SCREENINGS_ON_MENU = ("phq2", "phq9", "gad7")  # PHQ-2 first: the quick mood check
@@ -61,6 +90,14 @@ def native_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def english_name(code: str) -> str:
+    """A language's English name ("Swahili"), which people also type to pick it."""
+    try:
+        return Locale.parse(code.replace("-", "_")).get_display_name("en") or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
 def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" .!?,;:")
@@ -80,13 +117,21 @@ def number(folded: str) -> int | None:
     return int(folded) if folded.isdecimal() and len(folded) <= 6 else None
 
 
+def same_reply(expected: str, text: str) -> bool:
+    """A reply matches a choice by its words or, for a number, in any script's digits."""
+    wanted, got = fold(expected), fold(text)
+    return wanted == got or (number(wanted) is not None and number(wanted) == number(got))
+
+
 class Engine:
     """Runs one turn. Holds only content, settings and stateless helpers, never per-person data."""
 
     def __init__(self, content: Content, default_region: str = "demo", intents: Understander | IntentMatcher | None = None,
                  dialogue: Dialogue | None = None, consent_item: str = "onboarding.consent",
-                 quiet_hours: QuietHours | None = None):
+                 quiet_hours: QuietHours | None = None, served: Collection[str] | None = None):
         self.content = content
+        # The locales this deployment may serve (production: those signed off); None: no limit.
+        self.served = frozenset(served) if served is not None else None
         self.default_region = default_region
         self.intents = intents
         self.dialogue = dialogue
@@ -95,11 +140,14 @@ class Engine:
 
     # -- saying things -----------------------------------------------------------
     def enabled_locales(self) -> list[str]:
-        """Locales a person may choose: those whose consent wording is approved."""
+        """Locales a person may choose: those whose consent wording is approved (and, when the
+        deployment limits them, that it serves), in the order the default region lists them."""
         from content.store import ContentMissing
 
         enabled = []
-        for locale in self.content.locales():
+        for locale in self._locale_order():
+            if self.served is not None and locale not in self.served:
+                continue
             try:
                 rendered = self.content.render(self.consent_item, locale, "sms")
             except ContentMissing:
@@ -107,6 +155,40 @@ class Engine:
             if rendered.locale == locale:
                 enabled.append(locale)
         return enabled or [self.content.default_locale]
+
+    def _locale_order(self) -> list[str]:
+        from content.store import ContentMissing
+
+        try:
+            listed = list(self.content.region(self.default_region).locales)
+        except ContentMissing:
+            listed = []
+        return [*[x for x in listed if x in self.content.locales()],
+                *[x for x in self.content.locales() if x not in listed]]
+
+    def first_contact_locale(self, turn: Turn, state: Mapping[str, Any]) -> str | None:
+        """The language to answer a person who has not chosen one yet, or None (then: the menu).
+
+        In order: a confident detection of this message (or a greeting that names its language:
+        "Habari", "Hola"); the language their welcome went out
+        in; for a crisis, the language of the crisis words that were found; for a keyword
+        ("MSAADA", "AYUDA"), the one served language it belongs to.
+        """
+        enabled = self.enabled_locales()
+        found = self.detected_locale(turn) or greeting_language(turn.text, enabled) or state.get("consent_locale")
+        if found in enabled:
+            return found
+        if turn.risk >= crisis.CRISIS:
+            for rule in turn.risk_rules:
+                lang = rule.split(".", 1)[0]
+                if lang in enabled:
+                    return lang
+        keyword_locales = getattr(self.content, "keyword_locales", None)
+        if keyword_locales is not None and turn.text.strip():
+            owners = keyword_locales(turn.text, enabled)
+            if len(owners) == 1:
+                return owners[0]
+        return None
 
     def detected_locale(self, turn: Turn) -> str | None:
         """The language a person with no stored choice wrote in, if it is confidently one we serve.
@@ -154,11 +236,16 @@ class Engine:
             region_locale = self.content.region(out.region or self.default_region).default_locale
         except ContentMissing:
             region_locale = None
-        return fallback_chain(out.accepted_locales, region_locale, self.content.default_locale)
+        chain = fallback_chain(out.accepted_locales, region_locale, self.content.default_locale)
+        if self.served is not None:
+            chain = tuple(x for x in chain if x in self.served)
+        return chain
 
     def render(self, out: Outcome, item_id: str, locale: str, channel: str,
                values: Mapping[str, str] | None = None) -> Any:
         region = out.region or self.default_region
+        if self.served is not None and locale not in self.served:
+            locale = next(iter(self.fallbacks(out)), self.enabled_locales()[0])
         merged = {"helplines": self.helplines_text(region),
                   "emergency": self.emergency_text(region),
                   "response_time": response_time.text(self.content, out.availability, locale, channel,
@@ -203,9 +290,17 @@ class Engine:
             out.state.pop(key, None)
         out.state["flow"] = MENU
 
-    def language_menu(self, out: Outcome, locale: str, channel: str) -> None:
+    def language_menu(self, out: Outcome, locale: str | None, channel: str) -> None:
+        """The served languages by their own names; with no ``locale`` (first contact) nothing
+        else, so a person who reads none of the other languages still finds theirs."""
         options = "\n".join(f"{i}. {native_name(code)}" for i, code in enumerate(self.enabled_locales(), 1))
-        self.say(out, "onboarding.choose_language", locale, channel, values={"languages": options})
+        if locale is None:
+            rendered = self.content.render(LANGUAGE_MENU, self.content.default_locale, channel,
+                                           {"languages": options})
+            out.replies.append(Reply(LANGUAGE_MENU, rendered.text, rendered.ref, "mul"))
+            out.state["welcome_due"] = True
+        else:
+            self.say(out, "onboarding.choose_language", locale, channel, values={"languages": options})
         out.state["flow"] = LANGUAGE
 
     def throttled(self, state: Mapping[str, Any], turn: Turn, profile: Profile, answer: bool) -> Outcome | None:
@@ -227,7 +322,8 @@ class Engine:
     def step(self, state: Mapping[str, Any], turn: Turn, profile: Profile) -> Outcome:
         out = Outcome(state=dict(state), region=self.region_id(profile.region),
                       accepted_locales=profile.accepted_locales, availability=turn.availability, case=turn.case)
-        locale = profile.locale or self.detected_locale(turn) or self.content.default_locale
+        known = profile.locale or self.first_contact_locale(turn, state)
+        locale = known or self.content.default_locale
         channel = turn.channel
         locales = [locale] + [c for c in self.content.locales() if c != locale]
         actions = self.content.keyword_actions(turn.text, locales) if turn.text.strip() else []
@@ -262,7 +358,7 @@ class Engine:
             self.say(out, f"keywords.{action}", locale, channel)
             return out
         if action == "language":
-            self.language_menu(out, locale, channel)
+            self.language_menu(out, known, channel)
             return out
         if action == "region" and profile.consented and len(self.regions()) > 1:
             region.ask(self, out, locale, channel)
@@ -284,10 +380,10 @@ class Engine:
             # First contact in crisis: the plan goes on (YES is not consent); consent comes after.
             return crisis.follow(self, out, turn, profile, reply_action, locale, channel)
         if flow == NEW:
-            self.onboard(out, locale, channel)
+            self.onboard(out, known, channel)
             return out
         if flow == LANGUAGE:
-            return self._language(out, turn.text, profile, locale, channel)
+            return self._language(out, turn, profile, known, channel)
         if flow == CONSENT:
             return self._consent(out, reply_action, profile, out.state.get("consent_locale", locale), channel)
         if not profile.consented:
@@ -321,34 +417,44 @@ class Engine:
         return self._menu_choice(out, turn.text, locale, channel, turn.text_lang)
 
     # -- flows -------------------------------------------------------------------
-    def _language(self, out: Outcome, text: str, profile: Profile, locale: str, channel: str) -> Outcome:
+    def _language(self, out: Outcome, turn: Turn, profile: Profile, known: str | None, channel: str) -> Outcome:
+        """A number or a language's name picks it; a message confidently in a served language
+        ("Habari yako", "मुझे नींद नहीं आती") picks that one."""
         choices = self.enabled_locales()
-        folded = fold(text)
+        folded = fold(turn.text)
         chosen = None
         picked = number(folded)
         if picked is not None and 1 <= picked <= len(choices):
             chosen = choices[picked - 1]
         for code in choices:
-            if folded in {fold(code), fold(native_name(code))}:
+            if folded in {fold(code), fold(native_name(code)), fold(english_name(code))}:
                 chosen = code
+        if chosen is None and self.detected_locale(turn) in choices:
+            chosen = self.detected_locale(turn)
         if chosen is None:
-            self.language_menu(out, locale, channel)
+            again = None if out.state.get("welcome_due") else (profile.locale or known or self.content.default_locale)
+            self.language_menu(out, again, channel)
             return out
         out.locale = chosen
         out.events.append("language_set")
+        if out.state.pop("welcome_due", False):
+            self.say(out, "onboarding.welcome", chosen, channel)
         if profile.consented:
             self.main_menu(out, chosen, channel)
         else:
             self._ask_consent(out, chosen, channel)
         return out
 
-    def onboard(self, out: Outcome, locale: str, channel: str) -> None:
-        """The welcome (with the AI disclosure), then the language menu or the consent question."""
-        self.say(out, "onboarding.welcome", locale, channel)
-        if len(self.enabled_locales()) > 1:
-            self.language_menu(out, locale, channel)
-        else:
-            self._ask_consent(out, self.enabled_locales()[0], channel)
+    def onboard(self, out: Outcome, locale: str | None, channel: str) -> None:
+        """The welcome (with the AI disclosure) and the consent question in the person's language,
+        or, when it is not known (``locale`` None or not served), only the language menu."""
+        enabled = self.enabled_locales()
+        first = locale if locale in enabled else (enabled[0] if len(enabled) == 1 else None)
+        if first is None:
+            self.language_menu(out, None, channel)
+            return
+        self.say(out, "onboarding.welcome", first, channel)
+        self._ask_consent(out, first, channel)
 
     def _ask_consent(self, out: Outcome, locale: str, channel: str) -> None:
         self.say(out, self.consent_item, locale, channel)
@@ -396,8 +502,8 @@ class Engine:
 
     def _menu_choice(self, out: Outcome, text: str, locale: str, channel: str,
                      text_lang: str | None = None) -> Outcome:
-        folded = fold(text)
-        chosen = next((target for n, target, _ in self.menu_entries(locale) if str(n) == folded), None)
+        picked = number(fold(text))  # "2", "२" or "٢"
+        chosen = next((target for n, target, _ in self.menu_entries(locale) if n == picked), None)
         if chosen is None:
             return self._free_text(out, text, locale, channel, text_lang)
         return self._go(out, chosen, locale, channel)
@@ -460,7 +566,7 @@ class Engine:
             self.say(out, module.steps[current - 1], locale, channel)
             return out
         choice = next((c for c in module.choices if c.reply is not None and c.target
-                       and fold(c.reply) == fold(text)), None)
+                       and same_reply(c.reply, text)), None)
         if choice is not None and choice.action in {"module", "screening", "course"}:
             return self._go(out, f"{choice.action}:{choice.target}", locale, channel)
         if action not in {"next", "yes"}:

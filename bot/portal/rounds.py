@@ -23,13 +23,15 @@ from bot.portal.errors import NotPermitted, OwnApproval, WorkflowError
 from bot.portal.models import User
 from bot.portal.roles import CONTENT_COMMENT, ROUNDS_MANAGE, SIGNOFF, can
 from content.db import ContentItem, ContentVersion, ReviewComment
-from content.review import (
+from content.review import (  # noqa: F401  (the portal's names for them)
     ROUND_CLOSED,
     ROUND_OPEN,
     SIGNOFF_KINDS,
     SOURCE_PORTAL,
     ReviewRound,
     SignOff,
+    signoffs_for,
+    still_valid,
     text_digest,
     utcnow,
 )
@@ -227,21 +229,6 @@ def sign_off(
         source=source,
     )
     return record
-
-
-def signoffs_for(session: Session, version_ids: Iterable[int]) -> dict[int, list[SignOff]]:
-    wanted = list(set(version_ids))
-    found: dict[int, list[SignOff]] = {v: [] for v in wanted}
-    if not wanted:
-        return found
-    for row in session.scalars(select(SignOff).where(SignOff.version_id.in_(wanted)).order_by(SignOff.id)):
-        found[row.version_id].append(row)
-    return found
-
-
-def still_valid(record: SignOff, version: ContentVersion) -> bool:
-    """The sign-off saw the wording the version has now."""
-    return record.text_digest == text_digest(version.sms, version.whatsapp)
 
 
 def source_locale_of(session: Session, item_id: str) -> str | None:

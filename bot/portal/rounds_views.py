@@ -9,12 +9,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from bot.portal import readiness, round_import, rounds
+from bot.portal import round_import, rounds
 from bot.portal.content_views import base_library, user_names
 from bot.portal.editor_views import LOCALE
 from bot.portal.errors import WorkflowError
 from bot.portal.roles import CONTENT_COMMENT, ROUNDS_MANAGE, ROUNDS_VIEW
 from bot.portal.web import audit, current_user, db, require
+from content import readiness
 from content.db import ContentVersion, ReviewComment
 from content.review import SIGNOFF_KINDS, ReviewRound
 

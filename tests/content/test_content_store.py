@@ -148,8 +148,7 @@ def test_yes_is_both_yes_and_opt_in(store: ContentStore) -> None:
 def test_glossary_only_approved(store: ContentStore, starter_store: ContentStore) -> None:
     assert store.glossary("sw") == {"health worker": "mhudumu wa afya"}
     assert store.glossary("fr") == {}
-    assert starter_store.glossary("sw") == {}  # the starter's Swahili terms await review
-    assert starter_store.glossary("sw", include_drafts=True)["health worker"] == "mhudumu wa afya"
+    assert starter_store.glossary("sw")["health worker"] == "mhudumu wa afya"  # demonstration, like English
 
 
 def test_structures_must_be_approved() -> None:
@@ -186,9 +185,9 @@ def test_starter_menu_and_helplines(starter_store: ContentStore) -> None:
     entries = starter_store.menu("sw")
     assert [e.number for e in entries] == list(range(1, 9))
     assert entries[1].module_id == "sleep"
-    # Swahili titles are drafts, so the menu falls back to the default locale.
-    assert entries[1].title == "Sleep"
-    menu = starter_store.render("menu.main", "en", "sms", {"menu": format_menu(entries)})
+    # Swahili is demonstration content like English: its own titles are served.
+    assert entries[1].title == "Usingizi"
+    menu = starter_store.render("menu.main", "en", "sms", {"menu": format_menu(starter_store.menu("en"))})
     assert menu.text.endswith("8 Where to get help")
     helplines = format_helplines(starter_store.helplines("demo"))
     assert "DEMO HELPLINE - REPLACE" in helplines

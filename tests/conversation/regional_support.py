@@ -1,13 +1,14 @@
 """A content library for a deployment with three regions and three approved languages.
 
-The shipped library has one region and only English approved; these tests need
-more, so they build it: the starter library, French and Swahili approved as a
-reviewer would, two more regions, and a few items left untranslated so the
-fallback order shows.
+The shipped library has one region; these tests need more, so they build it: the
+starter library with Spanish left as a draft (three languages), two more regions,
+and a few items left untranslated so the fallback order shows (the demo region then
+requires only English, so the missing texts are allowed).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -53,12 +54,14 @@ UNTRANSLATED = {"sw": ("keywords.bot",), "fr": ("keywords.data",)}
 def build(target: Path) -> Path:
     """Write the regional library under ``target`` and return its path."""
     shutil.copytree(LIBRARY, target)
-    for locale in ("fr", "sw"):
-        for path in (target / locale).glob("*.yaml"):
-            if yaml.safe_load(path.read_text(encoding="utf-8")).get("kind") == "crisis_lexicon":
-                continue
-            path.write_text(path.read_text(encoding="utf-8").replace("status: draft", "status: approved"),
-                            encoding="utf-8")
+    for path in (target / "es").glob("*.yaml"):
+        if yaml.safe_load(path.read_text(encoding="utf-8")).get("kind") in {"crisis_lexicon", "keywords"}:
+            continue
+        path.write_text(path.read_text(encoding="utf-8").replace("status: approved", "status: draft"),
+                        encoding="utf-8")
+    demo = target / "regions" / "demo.yaml"
+    demo.write_text(re.sub(r"(?m)^required_locales: .*$", "required_locales: [en]", demo.read_text(encoding="utf-8")),
+                    encoding="utf-8")
     for locale, item_ids in UNTRANSLATED.items():
         path = target / locale / "messages.yaml"
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

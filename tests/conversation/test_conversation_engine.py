@@ -160,10 +160,16 @@ def test_crisis_gets_the_crisis_reply_first_from_any_flow(engine, state, profile
     assert outcome.state["flow"] == "safety_plan"
 
 
-def test_crisis_message_is_human_written_in_the_persons_locale_or_the_approved_source(engine):
+def test_crisis_message_is_human_written_in_the_persons_locale(engine):
     outcome = engine.step({}, Turn("nataka kufa", "sms", risk=RISK_HIGH), Profile(locale="sw"))
-    # Swahili crisis text is still a draft: the approved English text is sent, never a machine translation.
-    assert outcome.replies[0].ref == "crisis.immediate@1" and outcome.replies[0].locale == "en"
+    assert outcome.replies[0].ref == "crisis.immediate@1" and outcome.replies[0].locale == "sw"
+    assert "Nina wasiwasi" in outcome.replies[0].text
+
+
+def test_a_first_message_in_crisis_is_answered_in_the_language_of_the_words_found(engine):
+    outcome = engine.step({}, Turn("nataka kujiua", "sms", risk=RISK_HIGH, risk_rules=("sw.suicide.kujiua",)),
+                          Profile())
+    assert [(r.item_id, r.locale) for r in outcome.replies] == [("crisis.immediate", "sw")]
 
 
 def test_safety_plan_walks_five_steps_and_saying_you_misunderstood_does_not_close_anything(engine):

@@ -94,7 +94,7 @@ def test_country_codes_match_whatever_their_case(content):
     ({"flow": "menu"}, READY, "REGION", ["onboarding.choose_region"], "region"),
     ({"flow": "menu"}, Profile(locale="sw", consented=True), "eneo", ["onboarding.choose_region"], "region"),
     # before consent, consent comes first
-    ({}, Profile(), "REGION", ["onboarding.welcome", "onboarding.choose_language"], "language"),
+    ({}, Profile(), "REGION", ["onboarding.languages"], "language"),
     (CONSENTING, Profile(), "REGION", ["onboarding.consent"], "consent"),
 ])
 def test_region_turns(engine, state, profile, text, expected_refs, expected_flow):
@@ -124,10 +124,12 @@ def test_a_region_is_chosen_by_number_or_by_name_and_audited_by_id(engine, text,
 
 
 def test_onboarding_end_to_end_asks_language_consent_then_region(engine):
-    outcome, state, profile = run(engine, ["Hi"], Profile())
-    assert refs(outcome) == ["onboarding.welcome", "onboarding.choose_language"]
-    english = next(line for line in outcome.replies[1].text.splitlines() if "English" in line).split(".")[0]
-    outcome, state, profile = run(engine, [english, "YES"], profile, state)
+    outcome, state, profile = run(engine, ["ok"], Profile())
+    assert refs(outcome) == ["onboarding.languages"]
+    english = next(line for line in outcome.replies[0].text.splitlines() if "English" in line).split(".")[0]
+    outcome, state, profile = run(engine, [english], profile, state)
+    assert refs(outcome) == ["onboarding.welcome", "onboarding.consent"]
+    outcome, state, profile = run(engine, ["YES"], profile, state)
     assert refs(outcome) == ["onboarding.choose_region"]
     outcome, state, profile = run(engine, ["2"], profile, state)
     assert refs(outcome) == ["menu.main"] and profile.region == "north"

@@ -80,12 +80,15 @@ def test_without_a_model_for_the_language_translation_is_unavailable() -> None:
 
 @pytest.fixture()
 def bilingual_library(tmp_path: Path) -> Path:
-    """The starter library with its Swahili drafts approved, as a reviewer would."""
+    """The starter library with French and Spanish taken back to drafts: English and Kiswahili are served."""
     target = tmp_path / "library"
     shutil.copytree(LIBRARY, target)
-    for path in (target / "sw").glob("*.yaml"):
-        if yaml.safe_load(path.read_text()).get("kind") != "crisis_lexicon":
-            path.write_text(path.read_text().replace("status: draft", "status: approved"))
+    for locale in ("fr", "es"):
+        for path in (target / locale).glob("*.yaml"):
+            if yaml.safe_load(path.read_text()).get("kind") not in {"crisis_lexicon", "keywords"}:
+                path.write_text(path.read_text().replace("status: approved", "status: draft"))
+    demo = target / "regions" / "demo.yaml"
+    demo.write_text(demo.read_text().replace("required_locales: [en, sw, es, fr]", "required_locales: [en, sw]"))
     return target
 
 
@@ -130,17 +133,25 @@ def choose(pipeline, twilio_standin, language: str) -> None:
     say(pipeline, next(line for line in menu.splitlines() if language in line).split(".")[0])
 
 
-def test_first_contact_in_swahili_is_welcomed_in_swahili_and_can_still_pick_english(pipeline, twilio_standin):
+@pytest.mark.parametrize("first", ["Habari yako, nimechoka sana", "Habari"])
+def test_first_contact_in_swahili_is_welcomed_and_asked_for_consent_in_swahili(pipeline, twilio_standin, first):
+    say(pipeline, first)
+    assert replies(pipeline) == [("onboarding.welcome", "sw"), ("onboarding.consent", "sw")]
+    assert stored_locale(pipeline) is None  # detection greets; consent in the language stores it
+    say(pipeline, "NDIYO")
+    assert replies(pipeline)[-1] == ("menu.main", "sw") and stored_locale(pipeline) == "sw"
+
+
+def test_a_person_welcomed_in_the_wrong_language_can_still_pick_english(pipeline, twilio_standin):
     say(pipeline, "Habari yako, nimechoka sana")
-    assert replies(pipeline) == [("onboarding.welcome", "sw"), ("onboarding.choose_language", "sw")]
-    assert stored_locale(pipeline) is None  # detection greets; it does not choose for the person
+    say(pipeline, "LANGUAGE")
     choose(pipeline, twilio_standin, "English")
     assert replies(pipeline)[-1] == ("onboarding.consent", "en")
     assert stored_locale(pipeline) == "en"
 
 
 def test_a_stored_choice_beats_a_confident_detection(pipeline, twilio_standin):
-    say(pipeline, "Hello there")
+    say(pipeline, "ok")
     choose(pipeline, twilio_standin, "English")
     say(pipeline, "YES")
     say(pipeline, "nahitaji msaada, nimechoka sana")
@@ -150,7 +161,7 @@ def test_a_stored_choice_beats_a_confident_detection(pipeline, twilio_standin):
 
 
 def test_short_texts_keep_the_stored_language(pipeline, twilio_standin):
-    say(pipeline, "Hello there")
+    say(pipeline, "ok")
     choose(pipeline, twilio_standin, "Kiswahili")
     say(pipeline, "NDIYO")
     count = len(replies(pipeline))
@@ -161,9 +172,10 @@ def test_short_texts_keep_the_stored_language(pipeline, twilio_standin):
     assert [(a["detected_locale"], a["text_lang"]) for a in language_audit(pipeline)[-2:]] == [(None, "sw")] * 2
 
 
-def test_a_language_nobody_serves_is_welcomed_in_the_default(pipeline, twilio_standin):
+def test_a_language_nobody_serves_gets_the_language_menu_not_english_paragraphs(pipeline, twilio_standin):
     say(pipeline, "je suis très fatiguée ce soir")
-    assert replies(pipeline) == [("onboarding.welcome", "en"), ("onboarding.choose_language", "en")]
+    assert replies(pipeline) == [("onboarding.languages", "mul")]
+    assert twilio_standin.bodies_to(PHONE)[-1].splitlines()[1:] == ["1. English", "2. Kiswahili"]
     (audit,) = language_audit(pipeline)
     assert (audit["lang"], audit["detected_locale"], audit["mt"]) == ("und", None, "skipped")
 

@@ -154,13 +154,21 @@ LOADED_PREFIXES = ("menu.", "onboarding.", "crisis.", "module.sleep.", "module.b
 
 @pytest.fixture()
 def library_in_db(portal_app: Any, starter_content: Any) -> None:
-    """Part of the starter library in the database, as ``flask --app bot content load`` puts it."""
+    """Part of the starter library in the database, as ``flask --app bot content load`` puts it,
+    with its Swahili as a deployment's own translation still under review (drafts), which is
+    what these workflow tests review, comment on and sign off."""
     from dataclasses import replace
 
     from content.db import load_library_into
+    from content.schema import Status
+
+    def swahili_drafts(message: Any) -> Any:
+        return replace(message, texts=tuple(replace(t, status=Status.DRAFT) if t.locale == "sw" else t
+                                            for t in message.texts))
 
     library = starter_content.library
-    part = replace(library, messages=tuple(m for m in library.messages if m.id.startswith(LOADED_PREFIXES)))
+    part = replace(library, messages=tuple(swahili_drafts(m) for m in library.messages
+                                           if m.id.startswith(LOADED_PREFIXES)))
     with portal_app.extensions["tumaini.services"].db.session() as session:
         load_library_into(session, part)
 

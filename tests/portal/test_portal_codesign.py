@@ -10,8 +10,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.portal import readiness, workflow
+from bot.portal import workflow
 from bot.portal.models import User
+from content import readiness
 from content.db import ContentVersion, ReviewComment
 from content.review import SignOff
 from core.tables import AuditEvent
@@ -133,7 +134,8 @@ def test_the_readiness_page_shows_coverage_waiting_drafts_missing_signoffs_and_b
     blockers = page.split('id="blockers"', 1)[1].split("</section>", 1)[0]
     assert "Crisis messages without approved text in this language" in blockers
     assert "messages have no approved text here, so people would get them in another language" in blockers
-    assert "approved message lacks: Language review" in blockers
+    # menu.main and the Swahili starter texts outside the database ("pending" reviewers) lack it
+    assert re.search(r"\d+ approved messages lack: Language review", blockers)
 
     b.post(f"/portal/review/version/{vid}/signoff", {"kind": "language"})
     with db_session(portal_app) as session:

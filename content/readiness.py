@@ -16,9 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.portal.rounds import signoffs_for, still_valid
 from content.db import ORIGIN_LIBRARY, ContentVersion, library_with_db_messages
-from content.review import PROVENANCE_FIELD, SIGNOFF_KINDS, provenance_signed
+from content.review import PROVENANCE_FIELD, SIGNOFF_KINDS, provenance_signed, signoffs_for, still_valid
 from content.schema import Library, Status
 
 
