@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from core.tables import AuditEvent, ConsentRecord, Contact, InboundMessage, OutboxMessage
@@ -133,15 +132,9 @@ def test_long_replies_are_split_within_the_sms_segment_budget(client, services, 
 
 @pytest.fixture()
 def bilingual_library(tmp_path: Path) -> Path:
-    """The starter library with its Swahili drafts approved, as a reviewer would."""
+    """A copy of the starter library, where every language is served as demonstration content."""
     target = tmp_path / "library"
     shutil.copytree(LIBRARY, target)
-    for path in (target / "sw").glob("*.yaml"):
-        data = yaml.safe_load(path.read_text())
-        if data.get("kind") == "crisis_lexicon":
-            continue
-        text = path.read_text().replace("status: draft", "status: approved")
-        path.write_text(text)
     return target
 
 
@@ -157,14 +150,15 @@ def test_language_choice_is_offered_when_several_languages_are_approved(tmp_path
     services = Services(config)
     runtime.install(services)
     client = create_app(config).test_client()
-    say(client, services, "Habari")
-    assert "Kiswahili" in inbox(twilio_standin)[-1]
+    say(client, services, "sawa")  # says nothing of a language: the menu of languages, in their own names
+    assert "Kiswahili" in inbox(twilio_standin)[-1] and "English" in inbox(twilio_standin)[-1]
     choice = next(line for line in inbox(twilio_standin)[-1].splitlines() if "Kiswahili" in line).split(".")[0]
     say(client, services, choice)
     with services.db.session() as session:
         assert session.scalars(select(Contact)).one().locale == "sw"
-        last = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
-    assert last.locale == "sw" and last.content_ref.startswith("onboarding.consent@")
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(r.content_ref.split("@")[0], r.locale) for r in rows] == [
+        ("onboarding.languages", "mul"), ("onboarding.welcome", "sw"), ("onboarding.consent", "sw")]
     services.close()
 
 
