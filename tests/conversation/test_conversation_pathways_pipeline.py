@@ -8,6 +8,7 @@ case carries its category and severity for the portal.
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 from collections.abc import Callable, Iterator
@@ -178,6 +179,9 @@ def broken_suicide_reply_library(target: Path) -> Path:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         data["messages"].pop("crisis.suicide", None)
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    region = target / "regions" / "demo.yaml"  # the other languages no longer have the reply
+    region.write_text(re.sub(r"(?m)^required_locales: .*$", "required_locales: [en]", region.read_text(encoding="utf-8")),
+                      encoding="utf-8")
     return target
 
 
