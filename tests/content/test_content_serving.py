@@ -3,6 +3,7 @@ serves a locale only once this deployment's own sign-offs are recorded for it, E
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from content.serving import candidate_locales, decide
 from tests.conftest import make_config
 
 FULL = {"en", "sw", "es", "fr"}
+LIBRARY = Path(__file__).resolve().parents[2] / "content" / "library"
 
 
 def test_every_starter_locale_has_the_same_standing(starter_content) -> None:
@@ -31,10 +33,21 @@ def test_every_starter_locale_has_the_same_standing(starter_content) -> None:
         assert provenance == {"pending"}, locale  # nobody signed the starter text, in any language
 
 
+def deployment_library(target: Path) -> Path:
+    """The starter library as a deployment holds it: its region's services verified (the release
+    refuses placeholder numbers in production), every text still as the starter ships it."""
+    shutil.copytree(LIBRARY, target)
+    region = target / "regions" / "demo.yaml"
+    region.write_text(region.read_text(encoding="utf-8").replace("placeholder: true", "placeholder: false"),
+                      encoding="utf-8")
+    return target
+
+
 @pytest.fixture()
 def production(tmp_path: Path, database_url: str, redis_url: str):
     config = make_config(tmp_path, ENV="production", DATABASE_URL=database_url, REDIS_URL=redis_url,
-                         SIMULATOR_ENABLED=False, TWILIO_SMS_FROM="+15550001000")
+                         SIMULATOR_ENABLED=False, TWILIO_SMS_FROM="+15550001000",
+                         CONTENT_DIR=str(deployment_library(tmp_path / "library")))
     app = create_app(config)
     yield app
     app.extensions["tumaini.services"].close()
