@@ -275,3 +275,24 @@ def test_words_for_leaving_or_the_end_never_negate_a_crisis(gate: SafetyGate, la
 def test_whose_risk_it_is(gate: SafetyGate, lang: str, text: str, category: str) -> None:
     assessment = gate.assess(text, lang)
     assert assessment.is_crisis and assessment.category == category, assessment.rules
+
+
+@pytest.mark.parametrize(
+    ("text", "in_progress"),
+    [
+        ("my sister overdosed and won't wake up", True),
+        ("my mum swallowed a whole box of sleeping pills", True),
+        ("my girlfriend cuts herself", False),
+        ("my neighbour's husband beats her every night", False),
+    ],
+)
+def test_someone_else_at_risk_with_harm_under_way(gate: SafetyGate, text: str, in_progress: bool) -> None:
+    assessment = gate.assess(text, "en")
+    assert assessment.category == "third_party" and assessment.in_progress == in_progress, assessment.rules
+
+
+@pytest.mark.parametrize(
+    "text", ["he drank a beer last night", "she took her pills this morning", "my son won't wake up"]
+)
+def test_ordinary_news_of_someone_else_is_calm(gate: SafetyGate, text: str) -> None:
+    assert gate.assess(text, "en").level < HIGH
