@@ -28,9 +28,11 @@ import numpy as np
 from bot.safety.lexicon import Example
 
 # Cosines are taken after centring (see SimilarityLayer). Calibrated with
-# bench/safety.py on the tuning part of content/redteam/crisis_redteam.csv: the lowest threshold
-# that raises no false alarm there, plus 0.01 (docs/safety.md).
-DEFAULT_THRESHOLD = 0.47
+# bench/safety.py on the tuning part of content/redteam/crisis_redteam.csv and
+# the everyday questions of content/intents/intent_eval.csv: the lowest
+# threshold with no false alarm on either is 0.48; 0.51 keeps a margin, because
+# held-out grief once reached 0.54 (docs/safety.md).
+DEFAULT_THRESHOLD = 0.51
 DEFAULT_MARGIN = 0.05
 MIN_FOR_CENTRING = 8
 MAX_CHARS = 600  # SMS and WhatsApp messages; bounds the time one call can take

@@ -26,8 +26,15 @@ def gate() -> SafetyGate:
 
 def test_everyday_help_seeking_never_opens_the_crisis_path(gate):
     rows = list(csv.DictReader((ROOT / "content" / "intents" / "intent_eval.csv").open()))
-    flagged = [row["text"] for row in rows if gate.assess(row["text"], row["lang"]).is_crisis]
+    everyday = [row for row in rows if row["expected"] != "crisis"]
+    flagged = [row["text"] for row in everyday if gate.assess(row["text"], row["lang"]).is_crisis]
     assert flagged == []
+    missed = [
+        row["text"]
+        for row in rows
+        if row["expected"] == "crisis" and not gate.assess(row["text"], row["lang"]).is_crisis
+    ]
+    assert missed == []
 
 
 @pytest.mark.parametrize(
