@@ -313,7 +313,7 @@ def _tick_in_process(env: dict[str, str], start_at: float) -> int:
     from workers.scheduling import tick
 
     services = Services(Config.from_env(env))
-    services.content.locales()  # load the library before the start line, so the ticks really overlap
+    services.library.locales()  # load the library before the start line, so the ticks really overlap
     time.sleep(max(0.0, start_at - time.time()))
     report = tick(services)
     services.close()

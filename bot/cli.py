@@ -75,11 +75,11 @@ def release() -> None:
 
     migrate.upgrade(current_app.config["TUMAINI_CONFIG"].database_url)
     services = _services()
-    content = services.content  # validates the library; an invalid one fails the release
+    library = services.library  # validates the library; an invalid one fails the release
     if current_app.config["TUMAINI_CONFIG"].production:
-        _refuse_placeholder_regions(content.library)
+        _refuse_placeholder_regions(library.library)
     with services.db.session() as session:
-        result = load_library_into(session, content.library)
+        result = load_library_into(session, library.library)
     click.echo(f"database migrated; content: {result.versions_created} new versions, "
                f"{result.versions_kept} kept, {len(result.differing)} differ from the library")
     if current_app.config["TUMAINI_CONFIG"].production:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.channels.twilio import TwilioMessaging
 from core.config import Config
 from core.crypto import Cipher, Pseudonymiser
 from core.db import Database
 from core.queue import JobQueue, connect
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class Services:
@@ -60,12 +63,33 @@ class Services:
         )
 
     @cached_property
-    def content(self) -> Any:
+    def library(self) -> Any:
+        """The YAML library as shipped: structures (modules, courses, regions, keywords)
+        and the texts a fresh install starts from. Render text with :meth:`content`."""
         from pathlib import Path
 
         from content.store import ContentStore
 
         return ContentStore.from_library(Path(self.config.CONTENT_DIR))
+
+    @cached_property
+    def _content_source(self) -> Any:
+        from content.db import DbContentSource
+
+        return DbContentSource(self.library.library)
+
+    def content(self, session: Session | None = None) -> Any:
+        """Approved content now: the portal's approved versions over the library.
+
+        The one source for everything that renders text: replies, scheduled sends and
+        WhatsApp templates alike. The store is rebuilt only when a version changed. Inside
+        a transaction pass its session (a SQLite session holds the write lock).
+        """
+        if session is None:
+            with self.db.session() as own:
+                return self.content(own)
+        with self._lock:
+            return self._content_source.current(session) or self.library
 
     @cached_property
     def dialogue(self) -> Any:

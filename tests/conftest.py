@@ -191,7 +191,7 @@ def services(config: Config, starter_content: Any) -> Iterator[Services]:
 
     services = Services(config)
     if config.CONTENT_DIR == Config().CONTENT_DIR:
-        services.__dict__["content"] = starter_content  # pre-fill the lazy property
+        services.__dict__["library"] = starter_content  # pre-fill the lazy property
     runtime.install(services)
     yield services
     services.close()

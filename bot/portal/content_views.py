@@ -24,7 +24,7 @@ STATUSES = tuple(s.value for s in Status)
 
 def base_library() -> Any:
     """The YAML library's structures, regions and settings (loaded once per process)."""
-    return services().content.library
+    return services().library.library
 
 
 def user_names(ids: set[int | None]) -> dict[int, str]:

@@ -22,12 +22,12 @@ bp = Blueprint("oncall", __name__, url_prefix="/oncall")
 
 
 def _regions() -> list[Any]:
-    return list(services().content.regions())
+    return list(services().library.regions())
 
 
 def _zone(region_id: str) -> ZoneInfo:
     try:
-        return ZoneInfo(services().content.region(region_id).time_zone)
+        return ZoneInfo(services().library.region(region_id).time_zone)
     except (ContentMissing, ValueError, KeyError):
         return ZoneInfo(services().config.DEFAULT_TIMEZONE)
 

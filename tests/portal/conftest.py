@@ -56,7 +56,7 @@ def portal_app(app: Any, starter_content: Any, tmp_path: Any) -> Any:
 
     if "portal" not in app.blueprints:
         bot.portal.init_app(app)
-    app.extensions["tumaini.services"].__dict__["content"] = starter_content
+    app.extensions["tumaini.services"].__dict__["library"] = starter_content
     app.config["MODELS_DIR"] = str(tmp_path / "no-models")
     app.config["PORTAL_PASSWORD_HASH"] = FAST_HASH
     return app

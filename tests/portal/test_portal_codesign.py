@@ -123,7 +123,7 @@ def test_the_readiness_page_shows_coverage_waiting_drafts_missing_signoffs_and_b
     vid = approve_sw(portal_app, make_user, "menu.main")
     b, _ = sign_in("reviewer")
     with db_session(portal_app) as session:
-        library = readiness.served_library(session, portal_app.extensions["tumaini.services"].content.library)
+        library = readiness.served_library(session, portal_app.extensions["tumaini.services"].library.library)
         before = readiness.assess(session, library, "sw")
     assert "menu.main" in before.covered and before.total > len(before.covered) > 0
     assert "menu.main" in before.unsigned["language"] and "menu.main" in before.unsigned["lived_experience"]

@@ -60,7 +60,7 @@ def test_a_person_rates_a_module_with_one_digit_through_the_webhook_and_a_real_w
     services = Services(config)
     rater, quitter = _seed(services, RATER), _seed(services, QUITTER)
     spawn_worker(config)
-    steps = len(services.content.module("sleep").steps)
+    steps = len(services.library.module("sleep").steps)
 
     def say(phone: str, contact_id: int, text: str, replies_before: int) -> list[str]:
         assert post_signed(client, inbound_form(text, phone=phone)).status_code == 200

@@ -99,7 +99,7 @@ def test_only_drafts_go_to_review_and_only_reviews_get_decided(portal_app, libra
 def test_a_text_that_fails_the_checks_cannot_go_to_review(portal_app, library_in_db, people):
     from bot.portal.checks import blocking, problems_for
 
-    base = portal_app.extensions["tumaini.services"].content.library
+    base = portal_app.extensions["tumaini.services"].library.library
     with portal_app.app_context(), db_session(portal_app) as session:
         too_long = workflow.save_draft(
             session, people["ana"], "menu.invalid", "en", workflow.Draft(sms="Sorry, " + "that is not a choice. " * 25)

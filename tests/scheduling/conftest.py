@@ -44,7 +44,7 @@ def make_services(tmp_path: Path, database_url: str, redis_url: str, twilio_stan
         config = make_config(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url,
                              TWILIO_API_BASE=twilio_standin.url, **overrides)
         services = Services(config)
-        services.__dict__["content"] = starter_content
+        services.__dict__["library"] = starter_content
         if install:
             runtime.install(services)
         made.append(services)

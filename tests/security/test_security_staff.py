@@ -40,7 +40,7 @@ def proxied_app(config, starter_content, tmp_path):
     app = create_app(replace(config, PROXY_HOPS=1))
     if "portal" not in app.blueprints:
         bot.portal.init_app(app)
-    app.extensions["tumaini.services"].__dict__["content"] = starter_content
+    app.extensions["tumaini.services"].__dict__["library"] = starter_content
     app.config["PORTAL_PASSWORD_HASH"] = FAST_HASH
     yield app
     app.extensions["tumaini.services"].close()
