@@ -45,9 +45,9 @@ from sqlalchemy import select, update  # noqa: E402
 from bench.common import command_line, machine, postgres_database  # noqa: E402
 from bench.drain import TOKEN, Stack, zone_at_local_hour  # noqa: E402
 from bot.simulator.twilio_api import Scripted  # noqa: E402
-from bot.timezones import QuietHours  # noqa: E402
 from core.crypto import Pseudonymiser  # noqa: E402
 from core.tables import Contact, OutboxMessage  # noqa: E402
+from core.timezones import QuietHours  # noqa: E402
 
 COURSE_TEXT = "Day 1:"
 FAST_RECOVERY = dict(LOG_LEVEL="INFO", JOB_TIMEOUT_S=8, PROCESSING_LEASE_S=10, SWEEP_INTERVAL_S=2, SWEEP_GRACE_S=2,

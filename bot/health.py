@@ -9,7 +9,7 @@ reaches Redis through each worker's heartbeat (bot.telemetry).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
@@ -48,7 +48,7 @@ def _oldest_pending_age(services: Any) -> float:
     if oldest is None:
         return 0.0
     if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=timezone.utc)
+        oldest = oldest.replace(tzinfo=UTC)
     return round((utcnow() - oldest).total_seconds(), 1)
 
 
@@ -176,7 +176,7 @@ def metrics() -> Response:
             .where(Escalation.status == "open").group_by(Escalation.severity)
         ):
             escalations.labels(severity).set(count)
-            opened = opened if opened.tzinfo else opened.replace(tzinfo=timezone.utc)
+            opened = opened if opened.tzinfo else opened.replace(tzinfo=UTC)
             escalation_age.labels(severity).set((utcnow() - opened).total_seconds())
     oldest.set(_oldest_pending_age(services))
     _response_families(services, registry)

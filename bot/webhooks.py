@@ -20,6 +20,7 @@ from bot.channels.base import StatusUpdate
 from bot.ingest import ingest
 from bot.services import Services
 from core.exceptions import BadRequest
+from core.outbox import ErrorKind
 from core.tables import Contact, OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ def _record_status(services: Services, update: StatusUpdate) -> tuple[int, int, 
             delay = float(backoff[min(max(row.attempts - 1, 0), len(backoff) - 1)])
             row.status, row.provider_sid = OutboxStatus.PENDING, None
             row.error_code, row.error = update.error_code, f"twilio {update.error_code}: sending again later"
+            row.error_kind = ErrorKind.RETRYABLE
             row.next_attempt_at = utcnow() + timedelta(seconds=delay)
             log.warning("status.retry_later", extra={"outbox_id": row.id, "code": update.error_code, "delay_s": delay})
             return row.id, row.attempts, delay, row.enrollment_id is not None
@@ -143,4 +145,6 @@ def _record_status(services: Services, update: StatusUpdate) -> tuple[int, int, 
         row.status_at = utcnow()
         if update.error_code is not None:
             row.error_code = update.error_code
+        if update.status in {OutboxStatus.FAILED, OutboxStatus.UNDELIVERED}:
+            row.error_kind = ErrorKind.OPTED_OUT if update.opt_out else ErrorKind.UNDELIVERED
     return None

@@ -8,10 +8,11 @@ trace from deep inside a worker hours later.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlparse
 
 from core.exceptions import ConfigError
@@ -151,7 +152,7 @@ class Config:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Config":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
         """Build a Config from environment variables, then apply overrides (for tests)."""
         env = os.environ if environ is None else environ
         parsed: dict[str, Any] = {}
@@ -243,7 +244,7 @@ class Config:
         if not 0.0 <= self.LANGID_MIN_CONFIDENCE <= 1.0:
             raise ConfigError("LANGID_MIN_CONFIDENCE must be between 0 and 1")
         try:
-            self.send_backoff
+            _ = self.send_backoff
         except ValueError:
             raise ConfigError("SEND_BACKOFF_S must be whole seconds, e.g. 2,10,30") from None
         self._validate_scheduling()
@@ -270,7 +271,7 @@ class Config:
                                   "with the real Twilio it could text any number")
 
     def _validate_scheduling(self) -> None:
-        from bot.timezones import InvalidTimeOfDay, QuietHours, UnknownZone, zone
+        from core.timezones import InvalidTimeOfDay, QuietHours, UnknownZone, zone
 
         try:
             QuietHours.parse(self.QUIET_HOURS)

@@ -8,7 +8,7 @@ same message, and anyone can ask whether a row has a live job.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from redis import Redis
 from rq import Queue
@@ -111,8 +111,27 @@ class JobQueue:
             if beat is None:
                 return False
             if beat.tzinfo is None:
-                beat = beat.replace(tzinfo=timezone.utc)
-            return datetime.now(timezone.utc) - beat < timedelta(seconds=stale_after_s)
+                beat = beat.replace(tzinfo=UTC)
+            return datetime.now(UTC) - beat < timedelta(seconds=stale_after_s)
+        return True
+
+    def enqueue_inbound_unless_live(self, message_id: int, stale_after_s: float) -> bool:
+        """Queue a stored message again unless a live job already holds it; True if queued."""
+        job_id = inbound_job_id(message_id)
+        if self.job_is_live(job_id, stale_after_s):
+            return False
+        self.discard(job_id)
+        self.enqueue_inbound(message_id)
+        return True
+
+    def enqueue_send_unless_live(self, outbox_id: int, attempt: int, stale_after_s: float, delay_s: float = 0,
+                                 at_front: bool = False, scheduled: bool = False) -> bool:
+        """Queue a send attempt unless a live job already holds it; True if queued."""
+        job_id = send_job_id(outbox_id, attempt)
+        if self.job_is_live(job_id, stale_after_s):
+            return False
+        self.discard(job_id)
+        self.enqueue_send(outbox_id, attempt, delay_s=delay_s, at_front=at_front, scheduled=scheduled)
         return True
 
     def discard(self, job_id: str) -> None:

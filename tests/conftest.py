@@ -226,7 +226,8 @@ def drain(services: Services, max_rounds: int = 50) -> int:
     scheduler = RQScheduler(list(ALL_QUEUES), connection=services.redis, serializer=SERIALIZER)
     scheduler.acquire_locks()
     rounds = 0
-    for rounds in range(1, max_rounds + 1):
+    while rounds < max_rounds:
+        rounds += 1
         scheduler.enqueue_scheduled_jobs()
         worked = worker.work(burst=True, logging_level="WARNING")
         waiting = sum(ScheduledJobRegistry(q, connection=services.redis).count for q in ALL_QUEUES)

@@ -2,7 +2,7 @@
 
 The worker calls ``build_translator`` once per process (after any fork) and keeps the
 result; nothing loads until the first translation, so building is cheap. The portal and the
-CLI use ``app_translator``, which builds one per Flask app on first use.
+CLI use ``translation.app.app_translator``, which builds one per Flask app on first use.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from translation.composite import RoutingTranslator
 from translation.ct2 import CT2Translator
 from translation.pool import LoadOptions, ModelPool
 from translation.protect import ProtectedTranslator, Protector
-
-EXTENSION_KEY = "tumaini.translator"
 
 
 @dataclass(frozen=True)
@@ -84,17 +82,4 @@ def build_translator(
     translator: Translator = ProtectedTranslator(RoutingTranslator(leaves, settings.pivot), protector)
     if cache is not None:
         translator = CachedTranslator(translator, cache, threshold=settings.confidence_threshold)
-    return translator
-
-
-def app_translator(app: Any = None) -> Translator:
-    """The Flask app's translator, built on first use from its config (MODELS_DIR etc.)."""
-    if app is None:
-        from flask import current_app
-
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-    translator = app.extensions.get(EXTENSION_KEY)
-    if translator is None:
-        translator = build_translator(Path(app.config["MODELS_DIR"]), app.config)
-        app.extensions[EXTENSION_KEY] = translator
     return translator

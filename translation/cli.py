@@ -19,7 +19,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from translation import gate
-from translation.build import app_translator
+from translation.app import app_translator
 from translation.errors import EvalFileError, TranslationError, UnknownLanguage
 from translation.langid import detect
 from translation.langid_eval import evaluate, read_eval_csv

@@ -8,8 +8,8 @@ goes out only after review. Both are content, not people's messages, so they may
 
 from __future__ import annotations
 
+from translation.app import app_translator
 from translation.base import Translation, Translator
-from translation.build import app_translator
 
 
 def draft_translation(text: str, src: str, tgt: str, *, translator: Translator | None = None) -> Translation:

@@ -22,9 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import logs
 from bot.dialogue.errors import DialogueUnavailable
-from core.oncall import escalate_due
 from bot.services import Services
 from core.config import Config
+from core.oncall import escalate_due
 from core.queue import INBOUND, MODELS, SCHEDULE, SCHEDULED, SEND, SERIALIZER
 from workers import language, runtime
 from workers.guard import GuardedWorker

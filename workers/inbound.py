@@ -27,7 +27,7 @@ from bot.services import Services
 from content.errors import ContentMissing
 from core.oncall import promise, queue_case_alert, staff_inbound
 from core.oncall.alerts import raise_to_crisis
-from core.sms import compose, segment_info
+from core.outbox import new_rows, queue_next_for
 from core.tables import (
     AuditEvent,
     CaseKind,
@@ -36,13 +36,11 @@ from core.tables import (
     Escalation,
     InboundMessage,
     InboundStatus,
-    OutboxMessage,
     utcnow,
 )
 from workers import flood, handoff, runtime, sealed
 from workers.erasure import request_erasure
 from workers.language import LANGUAGE_DETECTED, identify
-from workers.sending import body_digest, queue_next_for
 
 log = logging.getLogger(__name__)
 
@@ -123,15 +121,10 @@ def _store_replies(services: Services, session: Session, contact: Contact, messa
     budget = services.config.SMS_SEGMENT_BUDGET
     count = 0
     for reply in outcome.replies:
-        for part in compose(reply.text, message.channel, budget):
-            info = segment_info(part)
-            session.add(OutboxMessage(
-                contact_id=contact.id, inbound_id=message.id, channel=message.channel,
-                body_enc=services.cipher.encrypt(part, b"body"), body_sha256=body_digest(part),
-                content_ref=reply.ref, locale=reply.locale, kind=reply.kind,
-                segments=info.segments, encoding=info.encoding,
-            ))
-            count += 1
+        rows = new_rows(services.cipher, reply.text, message.channel, budget, contact_id=contact.id,
+                        inbound_id=message.id, content_ref=reply.ref, locale=reply.locale, kind=reply.kind)
+        session.add_all(rows)
+        count += len(rows)
         session.add(AuditEvent(actor="worker", action="reply.composed", contact_id=contact.id,
                                detail={"inbound_id": message.id, "content": reply.ref, "kind": reply.kind}))
     return count

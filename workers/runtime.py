@@ -54,7 +54,7 @@ def engine() -> Engine:
         if _helpers is None:
             _helpers = (_intents(current), _dialogue(current))
         intents, dialogue = _helpers
-        from bot.timezones import QuietHours
+        from core.timezones import QuietHours
 
         _engine = Engine(store, default_region=current.config.DEFAULT_REGION, intents=intents, dialogue=dialogue,
                          quiet_hours=QuietHours.parse(current.config.QUIET_HOURS), served=served)
@@ -99,7 +99,13 @@ def translator() -> Any:
 
         config = services().config
         models_dir = Path(config.MODELS_DIR)
-        _translator = build_translator(models_dir, config.as_flask()) if scan(models_dir) else False
+        if scan(models_dir):
+            from translation.cache import TranslationCache
+
+            # Approved content is cached across workers; people's own words never are.
+            _translator = build_translator(models_dir, config.as_flask(), cache=TranslationCache(services().redis))
+        else:
+            _translator = False
     return _translator or None
 
 

@@ -28,7 +28,20 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.conversation.locales import fallback_chain, parse
 from bot.services import Services
-from bot.timezones import (
+from content.errors import ContentMissing
+from core.outbox import fill
+from core.sms import compose
+from core.tables import (
+    AuditEvent,
+    Contact,
+    CourseEnrollment,
+    EnrollmentStatus,
+    InboundMessage,
+    OutboxMessage,
+    OutboxStatus,
+    utcnow,
+)
+from core.timezones import (
     QuietHours,
     UnknownZone,
     first_due,
@@ -40,19 +53,6 @@ from bot.timezones import (
     zone,
     zone_for_number,
 )
-from content.errors import ContentMissing
-from core.sms import compose, segment_info
-from core.tables import (
-    AuditEvent,
-    Contact,
-    CourseEnrollment,
-    EnrollmentStatus,
-    InboundMessage,
-    OutboxMessage,
-    OutboxStatus,
-    utcnow,
-)
-from workers.sending import body_digest
 
 log = logging.getLogger(__name__)
 
@@ -277,13 +277,8 @@ def _row(services: Services, session: Session, contact: Contact, enrollment: Cou
         row.status, row.status_at, row.error = OutboxStatus.SKIPPED, utcnow(), "missed its window"
         return row
     # One row per step (the exactly-once key), so a long step goes as one concatenated message.
-    text = " ".join(compose(rendered.text, contact.channel, 10))
-    info = segment_info(text)
     row.status = OutboxStatus.PENDING
-    row.body_enc = services.cipher.encrypt(text, b"body")
-    row.body_sha256 = body_digest(text)
-    row.segments, row.encoding = info.segments, info.encoding
-    return row
+    return fill(row, " ".join(compose(rendered.text, contact.channel, 10)), services.cipher)
 
 
 def _advance(enrollment: CourseEnrollment, course: Any, minute: int, tz: Any, calendar: Calendar,

@@ -16,17 +16,14 @@ shared rate (workers.ratelimit).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, or_, update
 
 from bot.channels.base import SMS, WHATSAPP, is_phone_number
 from bot.services import Services
-from bot.timezones import QuietHours, UnknownZone, zone
 from core.exceptions import (
     OutsideWhatsAppWindow,
     PermanentSendError,
@@ -34,95 +31,12 @@ from core.exceptions import (
     RetryableSendError,
     SendOutcomeUnknown,
 )
-from core.queue import send_job_id
+from core.outbox import OPTOUT_CONFIRMATION, ErrorKind, as_utc, next_pending, outside_window, queue_next_for
 from core.tables import Contact, OutboxMessage, OutboxStatus, utcnow
+from core.timezones import QuietHours, UnknownZone, zone
 from workers.ratelimit import RateLimited, pace
 
 log = logging.getLogger(__name__)
-
-OPTOUT_CONFIRMATION = "optout_confirmation"
-# WhatsApp accepts free-form messages for 24 h after the person's last message; keep a margin.
-WHATSAPP_WINDOW = timedelta(hours=24) - timedelta(minutes=2)
-
-
-def body_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def next_pending(session: Session, contact_id: int) -> OutboxMessage | None:
-    """The row to send next: replies first, oldest first; then scheduled content."""
-    return session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.contact_id == contact_id, OutboxMessage.status.in_(OutboxStatus.OPEN))
-        .order_by(OutboxMessage.enrollment_id.is_not(None), OutboxMessage.id)
-        .limit(1)
-    ).first()
-
-
-def _release_waiting(session: Session, contact_id: int) -> None:
-    """The person wrote: rows held for the WhatsApp window may go now.
-
-    A row WhatsApp itself refused as outside the window (63016, stamped with status_at)
-    waits for a message written after that refusal.
-    """
-    fresh = utcnow() - WHATSAPP_WINDOW
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.contact_id == contact_id, OutboxMessage.status == OutboxStatus.WAITING,
-               exists().where(Contact.id == contact_id, Contact.last_inbound_at >= fresh,
-                              or_(OutboxMessage.status_at.is_(None), Contact.last_inbound_at > OutboxMessage.status_at)))
-        .values(status=OutboxStatus.PENDING)
-    )
-
-
-CRISIS_KIND = "crisis"
-
-
-def queue_next_for(services: Services, contact_id: int | None, stale_after_s: float | None = None) -> int | None:
-    """Queue the person's next open row unless it already has a live job (staff rows have no
-    person and no order: each is queued by itself, see ``queue_staff_row``)."""
-    if contact_id is None:
-        return None
-    with services.db.session() as session:
-        _release_waiting(session, contact_id)
-        row = next_pending(session, contact_id)
-        if row is None:
-            return None
-        row_id, attempt, not_before = row.id, row.attempts, _aware(row.next_attempt_at)
-        scheduled = row.enrollment_id is not None
-        urgent = row.kind == CRISIS_KIND
-    stale = stale_after_s if stale_after_s is not None else services.config.PROCESSING_LEASE_S
-    job_id = send_job_id(row_id, attempt)
-    if services.jobs.job_is_live(job_id, stale):
-        return None
-    services.jobs.discard(job_id)
-    delay = max(0.0, (not_before - utcnow()).total_seconds()) if not_before else 0.0
-    # A crisis reply goes to the front of the send queue, ahead of everyone's ordinary replies.
-    services.jobs.enqueue_send(row_id, attempt, delay_s=delay, scheduled=scheduled, at_front=urgent)
-    return row_id
-
-
-def queue_staff_row(services: Services, row_id: int, stale_after_s: float) -> bool:
-    """Queue an open row addressed to staff (an on-call alert) unless it has a live job."""
-    with services.db.session() as session:
-        row = session.get(OutboxMessage, row_id)
-        if row is None or row.status not in OutboxStatus.OPEN:
-            return False
-        attempt, not_before = row.attempts, _aware(row.next_attempt_at)
-    job_id = send_job_id(row_id, attempt)
-    if services.jobs.job_is_live(job_id, stale_after_s):
-        return False
-    services.jobs.discard(job_id)
-    delay = max(0.0, (not_before - utcnow()).total_seconds()) if not_before else 0.0
-    services.jobs.enqueue_send(row_id, attempt, delay_s=delay)
-    return True
-
 
 def _finish(services: Services, row_id: int, **values: object) -> None:
     with services.db.session() as session:
@@ -175,12 +89,8 @@ def _route(services: Services, item: _Pending, now: datetime) -> tuple[str, str 
     Replies answer a message, so they are inside the window unless a backlog kept them
     for a day; scheduled content is checked against the person's last message.
     """
-    if item.channel != WHATSAPP:
+    if not outside_window(item.channel, item.last_inbound_at, item.scheduled, now):
         return item.channel, None
-    last = item.last_inbound_at
-    outside = (last is None and item.scheduled) or (last is not None and now - last > WHATSAPP_WINDOW)
-    if not outside:
-        return WHATSAPP, None
     templates = services.config.whatsapp_templates
     template = templates.get(item.locale or "") or templates.get(services.library.default_locale)
     if template:
@@ -212,9 +122,9 @@ def _load(services: Services, outbox_id: int) -> tuple[str, _Pending | None, int
             number=services.cipher.decrypt(contact.phone_enc, b"phone"),
             body=services.cipher.decrypt(row.body_enc, b"body") if row.body_enc else "",
             digest=row.body_sha256, attempts=row.attempts, interrupted=row.status == OutboxStatus.SENDING,
-            since=_aware(row.sending_at), scheduled=row.enrollment_id is not None,
-            not_after=_aware(row.not_after), locale=row.locale, paused=paused, time_zone=contact.time_zone,
-            last_inbound_at=_aware(contact.last_inbound_at), sms_fallback=contact.sms_fallback,
+            since=as_utc(row.sending_at), scheduled=row.enrollment_id is not None,
+            not_after=as_utc(row.not_after), locale=row.locale, paused=paused, time_zone=contact.time_zone,
+            last_inbound_at=as_utc(contact.last_inbound_at), sms_fallback=contact.sms_fallback,
         )
         return "", item, contact.id
 
@@ -226,7 +136,7 @@ def _staff_item(services: Services, row: OutboxMessage) -> _Pending:
         number=services.cipher.decrypt(row.to_enc, b"phone"),
         body=services.cipher.decrypt(row.body_enc, b"body") if row.body_enc else "",
         digest=row.body_sha256, attempts=row.attempts, interrupted=row.status == OutboxStatus.SENDING,
-        since=_aware(row.sending_at), scheduled=False, not_after=None, locale=row.locale, paused=None,
+        since=as_utc(row.sending_at), scheduled=False, not_after=None, locale=row.locale, paused=None,
         time_zone=None, last_inbound_at=None, sms_fallback=False,
     )
 
@@ -325,7 +235,7 @@ def send_row(services: Services, outbox_id: int) -> str:
             receipt = services.channel.send(channel, item.number, item.body)
     except RecipientOptedOut as exc:
         _finish(services, outbox_id, status=OutboxStatus.FAILED, error_code=exc.code, error="recipient opted out",
-                status_at=utcnow())
+                error_kind=ErrorKind.OPTED_OUT, status_at=utcnow())
         if item.contact_id is not None:
             with services.db.session() as session:
                 session.execute(update(Contact).where(Contact.id == item.contact_id)
@@ -335,25 +245,28 @@ def send_row(services: Services, outbox_id: int) -> str:
         return "opted-out"
     except OutsideWhatsAppWindow as exc:
         _finish(services, outbox_id, status=OutboxStatus.WAITING, error_code=exc.code,
-                error="outside the WhatsApp 24 h window (refused by WhatsApp)", status_at=utcnow())
+                error="outside the WhatsApp 24 h window (refused by WhatsApp)", error_kind=ErrorKind.OUTSIDE_WINDOW,
+                status_at=utcnow())
         log.info("send.outside_window", extra={"outbox_id": outbox_id})
         queue_next_for(services, item.contact_id)
         return "waiting"
     except RetryableSendError as exc:
-        _finish(services, outbox_id, status=OutboxStatus.PENDING, error_code=exc.code, error=str(exc))
+        _finish(services, outbox_id, status=OutboxStatus.PENDING, error_code=exc.code, error=str(exc),
+                error_kind=ErrorKind.RETRYABLE)
         return _retry_later(services, item, attempts, str(exc))
     except SendOutcomeUnknown as exc:
         # Leave it in "sending": the next attempt reconciles before it resends.
         log.warning("send.outcome_unknown", extra={"outbox_id": outbox_id})
+        _finish(services, outbox_id, error=str(exc)[:200], error_kind=ErrorKind.OUTCOME_UNKNOWN)
         return _retry_later(services, item, attempts, str(exc), keep_status=True)
     except PermanentSendError as exc:
         _finish(services, outbox_id, status=OutboxStatus.FAILED, error_code=exc.code, error=str(exc)[:200],
-                status_at=utcnow())
+                error_kind=ErrorKind.PERMANENT, status_at=utcnow())
         log.error("send.failed", extra={"outbox_id": outbox_id, "code": exc.code, "status": exc.status})
         queue_next_for(services, item.contact_id)
         raise
     _finish(services, outbox_id, status=OutboxStatus.SENT, provider_sid=receipt.provider_sid, sent_at=utcnow(),
-            error=None, error_code=None)
+            error=None, error_code=None, error_kind=None)
     log.info("send.sent", extra={"outbox_id": outbox_id, "attempts": attempts, "template": bool(template)})
     queue_next_for(services, item.contact_id)
     return "sent"
@@ -364,7 +277,7 @@ def _reconcile_later(services: Services, item: _Pending, delay_s: float) -> str:
     attempt = item.attempts + 1
     if attempt > services.config.SEND_MAX_ATTEMPTS:
         _finish(services, item.row_id, status=OutboxStatus.FAILED, error="gave up: outcome of an interrupted send unknown",
-                status_at=utcnow())
+                error_kind=ErrorKind.OUTCOME_UNKNOWN, status_at=utcnow())
         log.error("send.gave_up", extra={"outbox_id": item.row_id, "attempts": item.attempts})
         queue_next_for(services, item.contact_id)
         return "gave-up"

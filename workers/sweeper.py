@@ -16,10 +16,9 @@ from sqlalchemy import select
 
 from bot.services import Services
 from core.oncall.alerts import enqueue_webhook, webhook_job_id
-from core.queue import inbound_job_id
+from core.outbox import queue_next_for, queue_staff_row
 from core.tables import CaseAlert, InboundMessage, InboundStatus, OutboxMessage, OutboxStatus, utcnow
 from workers import erasure
-from workers.sending import queue_next_for, queue_staff_row
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -63,12 +62,7 @@ def sweep(services: Services, grace_s: float | None = None) -> SweepReport:
         ).all()
     inbound_requeued = 0
     for message_id in inbound_ids:
-        job_id = inbound_job_id(message_id)
-        if services.jobs.job_is_live(job_id, lease):
-            continue
-        services.jobs.discard(job_id)
-        services.jobs.enqueue_inbound(message_id)
-        inbound_requeued += 1
+        inbound_requeued += services.jobs.enqueue_inbound_unless_live(message_id, lease)
     outbox_requeued = sum(1 for cid in contact_ids if queue_next_for(services, cid, lease) is not None)
     outbox_requeued += sum(1 for row_id in staff_rows if queue_staff_row(services, row_id, lease))
     for alert_id, attempts in webhooks:

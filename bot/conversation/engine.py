@@ -64,7 +64,7 @@ from bot.conversation.types import (
     Turn,
     Understander,
 )
-from bot.timezones import InvalidTimeOfDay, QuietHours, format_clock, parse_time_request
+from core.timezones import InvalidTimeOfDay, QuietHours, format_clock, parse_time_request
 from translation.greetings import greeting_language
 
 # The first reply when the language is not known: the served languages by their own names.

@@ -21,9 +21,9 @@ from bot.portal.errors import CaseError
 from bot.portal.models import User
 from bot.portal.roles import ADMIN
 from core.oncall.alerts import AckResult, acknowledge, owner_name
+from core.outbox import fill
 from core.sms import compose, segment_info
 from core.tables import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage, utcnow
-from workers.sending import body_digest
 
 SEVERITY_RANK = {"imminent": 0, "high": 1, "concern": 2}
 OUTCOMES = ("reached_safe", "referred", "emergency_services", "no_response", "not_a_crisis", "other")
@@ -155,23 +155,12 @@ def store_reply(
         raise CaseError(_("This person has opted out; the service must not message them."))
     plan = plan_reply(text, contact.channel, segment_budget)
     take(session, escalation, staff)
-    rows = []
-    for part in plan.parts:
-        info = segment_info(part)
-        row = OutboxMessage(
-            contact_id=contact.id,
-            inbound_id=escalation.inbound_id,
-            channel=contact.channel,
-            body_enc=cipher.encrypt(part, b"body"),
-            body_sha256=body_digest(part),
-            content_ref=f"staff:{staff.id}",
-            locale=contact.locale,
-            kind=STAFF_REPLY,
-            segments=info.segments,
-            encoding=info.encoding,
-        )
-        session.add(row)
-        rows.append(row)
+    rows = [
+        fill(OutboxMessage(contact_id=contact.id, inbound_id=escalation.inbound_id, channel=contact.channel,
+                           content_ref=f"staff:{staff.id}", locale=contact.locale, kind=STAFF_REPLY), part, cipher)
+        for part in plan.parts
+    ]
+    session.add_all(rows)
     session.add(
         AuditEvent(
             actor=str(staff.id),

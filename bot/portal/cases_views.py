@@ -17,8 +17,8 @@ from bot.portal.i18n import current_language
 from bot.portal.roles import CASES_ACT, CASES_VIEW
 from bot.portal.web import current_user, db, require, services
 from core.oncall.categories import category_of
+from core.outbox import queue_next_for
 from core.tables import Contact, Escalation
-from workers.sending import queue_next_for
 
 log = logging.getLogger(__name__)
 bp = Blueprint("cases", __name__, url_prefix="/cases")

@@ -33,8 +33,8 @@ from rq.results import Result
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.channels.twilio import RETRYABLE_CODES, UNSUBSCRIBED
 from bot.portal.errors import PortalError
+from core.outbox import ErrorKind
 from core.queue import ALL_QUEUES, SCHEDULED, SEND, SERIALIZER, send_job_id
 from core.tables import (
     Contact,
@@ -48,8 +48,6 @@ from core.tables import (
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-# Errors after which Twilio may hold the message: a retry must look before it sends.
-UNKNOWN_OUTCOME = ("outcome of an interrupted send unknown", "twilio read timeout", "twilio timeout")
 RETRY_PENDING = "pending"
 RETRY_RECONCILE = "reconcile"
 
@@ -159,19 +157,20 @@ def describe(exc_string: str | None) -> tuple[str, str]:
     return "", scrub(lines[-1]) if lines else ""
 
 
-def send_retry(status: str, error_code: int | None, error: str | None, opted_out: bool) -> str:
-    """How a row would be retried: back to pending, through reconciliation, or not at all."""
-    if status != OutboxStatus.FAILED or opted_out or error_code == UNSUBSCRIBED:
+def send_retry(status: str, error_kind: str | None, opted_out: bool) -> str:
+    """How a row would be retried: back to pending, through reconciliation, or not at all.
+
+    After a send whose outcome is unknown Twilio may hold the message, so a retry looks
+    before it sends.
+    """
+    if status != OutboxStatus.FAILED or opted_out or error_kind == ErrorKind.OPTED_OUT:
         return ""
-    if error and any(marker in error for marker in UNKNOWN_OUTCOME):
-        return RETRY_RECONCILE
-    return RETRY_PENDING
+    return RETRY_RECONCILE if error_kind == ErrorKind.OUTCOME_UNKNOWN else RETRY_PENDING
 
 
-def _temporary(error_code: int | None, error: str | None) -> bool:
-    if error and any(marker in error for marker in UNKNOWN_OUTCOME):
-        return False
-    return error_code in RETRYABLE_CODES or (error or "").startswith("gave up:")
+def _temporary(error_kind: str | None) -> bool:
+    """A failure that would likely not happen again (a busy network or carrier)."""
+    return error_kind == ErrorKind.RETRYABLE
 
 
 def _row_of(job_id: str) -> tuple[str, int] | None:
@@ -230,8 +229,8 @@ def failed_sends(session: Session, limit: int) -> Section:
                 error=scrub(row.error or "", 200),
                 attempts=row.attempts,
                 at=when,
-                temporary=_temporary(row.error_code, row.error),
-                retry=send_retry(row.status, row.error_code, row.error, gone),
+                temporary=_temporary(row.error_kind),
+                retry=send_retry(row.status, row.error_kind, gone),
                 opted_out=gone,
             )
         )
@@ -339,9 +338,9 @@ def retry_send(session: Session, outbox_id: int) -> Retried:
     if row is None:
         raise RetryRefused(_("There is no such message."))
     contact = session.get(Contact, row.contact_id) if row.contact_id else None
-    if contact is None or contact.opted_out or row.error_code == UNSUBSCRIBED:
+    if contact is None or contact.opted_out or row.error_kind == ErrorKind.OPTED_OUT:
         raise RetryRefused(_("This person opted out or erased their data: nothing more is sent to them."))
-    mode = send_retry(row.status, row.error_code, row.error, False)
+    mode = send_retry(row.status, row.error_kind, False)
     if not mode:
         raise RetryRefused(_("Only a failed message, certainly not delivered, can be sent again."))
     detail = {
@@ -351,7 +350,8 @@ def retry_send(session: Session, outbox_id: int) -> Retried:
         "attempts": row.attempts,
         "mode": mode,
     }
-    values: dict[str, Any] = {"error": None, "error_code": None, "next_attempt_at": None, "status_at": utcnow()}
+    values: dict[str, Any] = {"error": None, "error_code": None, "error_kind": None, "next_attempt_at": None,
+                              "status_at": utcnow()}
     values["status"] = OutboxStatus.SENDING if mode == RETRY_RECONCILE else OutboxStatus.PENDING
     if mode == RETRY_RECONCILE and row.sending_at is None:
         values["sending_at"] = row.created_at

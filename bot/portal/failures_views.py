@@ -19,8 +19,7 @@ from bot.portal import failures
 from bot.portal.failures import RetryRefused
 from bot.portal.roles import FAILURES_RETRY, FAILURES_VIEW
 from bot.portal.web import audit, db, require, services
-from core.queue import inbound_job_id
-from workers.sending import queue_next_for
+from core.outbox import queue_next_for
 
 log = logging.getLogger(__name__)
 bp = Blueprint("failures", __name__, url_prefix="/failures")
@@ -68,11 +67,8 @@ def retry_inbound(message_id: int) -> Any:
     if retried is None:
         return _back("inbound")
     s = services()
-    job_id = inbound_job_id(message_id)
     try:
-        if not s.jobs.job_is_live(job_id, s.config.PROCESSING_LEASE_S):
-            s.jobs.discard(job_id)
-            s.jobs.enqueue_inbound(message_id)
+        s.jobs.enqueue_inbound_unless_live(message_id, s.config.PROCESSING_LEASE_S)
     except RedisError:
         _queue_later("portal.retry_queue_unavailable", inbound_id=message_id)
     else:

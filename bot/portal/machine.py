@@ -23,10 +23,13 @@ log = logging.getLogger(__name__)
 
 
 def _translator() -> Translator | None:
-    from translation.build import app_translator
+    from bot.portal.web import services
+    from translation.app import app_translator
+    from translation.cache import TranslationCache
 
     try:
-        return app_translator(current_app._get_current_object())  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        return app_translator(app, cache=TranslationCache(services().redis))
     except (TranslationError, OSError) as exc:
         log.warning("portal.translator_unavailable", extra={"error": type(exc).__name__})
         return None

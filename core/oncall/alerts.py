@@ -13,7 +13,6 @@ alerted once. Acknowledging is also one conditional update: the first taker owns
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from core.oncall import rota, staff, staff_text
 from core.oncall.categories import category_of
-from core.sms import compose, segment_info
+from core.outbox import new_rows
 from core.tables import AuditEvent, CaseAlert, CaseKind, Escalation, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -121,23 +120,9 @@ def staff_sms(session: Session, services: Any, number: str, text: str, kind: str
         if (config.TWILIO_SMS_FROM or config.TWILIO_MESSAGING_SERVICE_SID or not config.TWILIO_WHATSAPP_FROM)
         else "whatsapp"
     )
-    to_enc = services.cipher.encrypt(number, b"phone")
-    rows = []
-    for part in compose(text, channel, config.SMS_SEGMENT_BUDGET):
-        info = segment_info(part)
-        row = OutboxMessage(
-            contact_id=None,
-            channel=channel,
-            to_enc=to_enc,
-            kind=kind,
-            body_enc=services.cipher.encrypt(part, b"body"),
-            body_sha256=hashlib.sha256(part.encode("utf-8")).hexdigest(),
-            content_ref=f"oncall:{kind}",
-            segments=info.segments,
-            encoding=info.encoding,
-        )
-        session.add(row)
-        rows.append(row)
+    rows = new_rows(services.cipher, text, channel, config.SMS_SEGMENT_BUDGET, contact_id=None,
+                    to_enc=services.cipher.encrypt(number, b"phone"), kind=kind, content_ref=f"oncall:{kind}")
+    session.add_all(rows)
     session.flush()
     return rows
 

@@ -37,8 +37,9 @@ def refs(outcome) -> list[str]:
     return [r.ref.split("@")[0] for r in outcome.replies]
 
 
-def run(engine: Engine, messages: list[str], profile: Profile = Profile(), state=None, risk=None):
+def run(engine: Engine, messages: list[str], profile: Profile | None = None, state=None, risk=None):
     """Play a conversation, carrying state and profile the way the worker does."""
+    profile = profile if profile is not None else Profile()
     state = dict(state or {})
     outcome = None
     for text in messages:

@@ -22,10 +22,10 @@ from sqlalchemy import select
 from bot.channels.twilio import decode_possible_base64, parse_inbound
 from bot.simulator.twilio_api import Scripted
 from core.exceptions import BadRequest
+from core.outbox import body_digest, queue_next_for
 from core.queue import SEND, send_job_id
 from core.tables import Contact, InboundMessage, OutboxMessage, OutboxStatus, utcnow
 from tests.conftest import OUR_SMS, PUBLIC_BASE_URL, drain, post_signed, sign
-from workers.sending import body_digest, queue_next_for
 
 # -- courier's form data (handlers/twiml/handlers_test.go), unchanged ------------------------------
 _COMMON = (

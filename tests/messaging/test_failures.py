@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bot.services import Services
 from bot.simulator.twilio_api import Scripted
+from core.outbox import body_digest, queue_next_for
 from core.tables import Contact, InboundMessage, OutboxMessage, OutboxStatus
 from tests.conftest import make_config, wait_for
-from workers.sending import body_digest, queue_next_for
 
 PHONE = "+254700000077"
 

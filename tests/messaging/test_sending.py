@@ -9,9 +9,9 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
 from bot.simulator.twilio_api import Scripted
+from core.outbox import body_digest, queue_next_for
 from core.tables import Contact, OutboxMessage, OutboxStatus, utcnow
 from tests.conftest import OUR_SMS, drain
-from workers.sending import body_digest, queue_next_for
 
 PHONE = "+254700000042"
 

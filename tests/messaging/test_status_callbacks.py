@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from core.outbox import body_digest
 from core.tables import Contact, OutboxMessage, OutboxStatus
 from tests.conftest import post_signed
-from workers.sending import body_digest
 
 
 def _sent_row(app, sid: str = "SM" + "c" * 32) -> int:

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.config import Config
 from bot.conversation import response_time
+from core.config import Config
 from core.exceptions import ConfigError
 from core.oncall.availability import Availability, InvalidStaffedHours, StaffedHours, availability
 from core.oncall.webhook import signature, verify
-from bot.timezones import zone
+from core.timezones import zone
 
 NAIROBI = zone("Africa/Nairobi")  # UTC+3
 HOURS = StaffedHours.parse("mon-fri 08:00-17:00")

@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot import create_app
-from core.tables import AuditEvent, CaseAlert, Contact, Escalation
 from bot.services import Services
+from core.tables import AuditEvent, CaseAlert, Contact, Escalation
 from tests.conftest import inbound_form, make_config, post_signed, wait_for
 
 PERSON = "+254700000501"

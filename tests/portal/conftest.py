@@ -193,7 +193,7 @@ def make_case(portal_app: Any) -> Callable[..., tuple[Person, Escalation]]:
         channel: str = "sms",
         phone: str | None = None,
     ) -> tuple[Person, Escalation]:
-        from workers.sending import body_digest
+        from core.outbox import body_digest
 
         phone = phone or f"+2547000{next(counter):05d}"
         c = services.cipher
@@ -265,7 +265,7 @@ class DictionaryTranslator(Translator):
 
 @pytest.fixture()
 def install_translator(portal_app: Any) -> Iterator[Callable[[DictionaryTranslator], None]]:
-    from translation.build import EXTENSION_KEY
+    from translation.app import EXTENSION_KEY
 
     def install(translator: DictionaryTranslator) -> None:
         portal_app.extensions[EXTENSION_KEY] = translator

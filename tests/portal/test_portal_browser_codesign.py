@@ -26,9 +26,9 @@ def test_a_round_goes_to_an_offline_session_and_back_and_a_peer_signs_off_on_a_p
     portal_app,
     library_in_db,
     make_user,
-    served,
-    chromium,
-    tmp_path,  # noqa: F811
+    served,  # noqa: F811
+    chromium,  # noqa: F811
+    tmp_path,
 ):
     from playwright.sync_api import expect
 

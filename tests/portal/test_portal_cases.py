@@ -159,7 +159,7 @@ def test_closing_needs_an_outcome_and_is_recorded(portal_app, sign_in, make_case
 
 @sqlite_only
 def test_generated_replies_are_labelled_as_such(portal_app, sign_in, make_case):
-    from workers.sending import body_digest
+    from core.outbox import body_digest
 
     person, case = make_case()
     services = portal_app.extensions["tumaini.services"]

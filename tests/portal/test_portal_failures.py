@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from bot.portal.failures import describe, scrub
 from bot.simulator.twilio_api import Scripted
+from core.outbox import body_digest
 from core.tables import (
     AuditEvent,
     CourseEnrollment,
@@ -33,7 +34,6 @@ from core.tables import (
 from tests.conftest import ACCOUNT_SID, drain, inbound_form, post_signed
 from tests.portal.conftest import sqlite_only
 from workers.inbound import MAX_ATTEMPTS
-from workers.sending import body_digest
 
 ANNA = "+254711555001"  # her first reply is refused by Twilio
 BARAKA = "+254711555002"  # his message crashed processing too often

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.timezones import (
+from core.timezones import (
     InvalidTimeOfDay,
     QuietHours,
     first_due,

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from core.outbox import body_digest, queue_next_for
 from core.tables import CourseEnrollment, OutboxMessage, OutboxStatus
 from tests.conftest import drain
 from tests.scheduling.conftest import add_contact, enrol, request, zone_at_local_hour
 from workers.scheduling import ENROL, TIME, tick
-from workers.sending import body_digest, queue_next_for
 
 
 def test_a_course_step_for_many_people_drains_at_the_sender_rate(make_services, twilio_standin):

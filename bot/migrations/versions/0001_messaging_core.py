@@ -1,13 +1,12 @@
 """messaging core: contacts, inbound, outbox, consent, audit, escalations
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 05:44:00.303748
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0001"
 down_revision = None
