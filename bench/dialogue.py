@@ -147,15 +147,14 @@ def inbound_to_outbox(models_dir: Path, people: int, redis_url: str) -> tuple[li
                                  INTENT_MATCHING=True, LOG_LEVEL="WARNING")
         services = Services(config)
         services.redis.flushdb()
-        runtime.install(services)
-        engine, gate = runtime.engine(), runtime.safety_gate()
+        ctx = runtime.install(services)
 
         def turn(phone: str, text: str) -> tuple[float, list[str]]:
             form = InboundForm(message_sid="SM" + secrets.token_hex(16), channel="sms", from_number=phone,
                                to_address="+15550001000", body=text, num_media=0)
             message_id = ingest(services, form).message_id
             started = time.perf_counter()
-            process(services, message_id, engine, gate)
+            process(ctx, message_id)
             elapsed = time.perf_counter() - started
             with services.db.session() as session:
                 rows = session.query(OutboxMessage).filter(OutboxMessage.inbound_id == message_id) \

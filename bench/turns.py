@@ -55,8 +55,7 @@ def main() -> int:
                                  SAFETY_EMBEDDINGS=args.embeddings, LOG_LEVEL="WARNING")
         services = Services(config)
         services.redis.flushdb()
-        runtime.install(services)
-        engine, gate = runtime.engine(), runtime.safety_gate()
+        ctx = runtime.install(services)
         timings: dict[str, list[float]] = {}
         for person in range(args.people):
             phone = f"+2547{person:08d}"
@@ -65,7 +64,7 @@ def main() -> int:
                                    to_address="+15550001000", body=text, num_media=0)
                 message_id = ingest(services, form).message_id
                 start = time.perf_counter()
-                process(services, message_id, engine, gate)
+                process(ctx, message_id)
                 timings.setdefault(text, []).append((time.perf_counter() - start) * 1000)
         services.redis.flushdb()
         services.close()

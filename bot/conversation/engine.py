@@ -246,7 +246,7 @@ class Engine:
         region = out.region or self.default_region
         if self.served is not None and locale not in self.served:
             locale = next(iter(self.fallbacks(out)), self.enabled_locales()[0])
-        merged = {"helplines": self.helplines_text(region),
+        merged: dict[str, object] = {"helplines": self.helplines_text(region),
                   "emergency": self.emergency_text(region),
                   "response_time": response_time.text(self.content, out.availability, locale, channel,
                                                       self.fallbacks(out), self.emergency_text(region)),

@@ -74,6 +74,6 @@ def text(content: Any, availability: Any, locale: str, channel: str, fallbacks: 
         rendered = render(locale)
         if back is not None and rendered.locale != locale:
             rendered = render(rendered.locale)  # the day's name in the language the sentence came in
-        return rendered.text
+        return str(rendered.text)
 
     return Lazy(compute)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from bot.conversation.engine import Engine
 
 
-def start(engine: "Engine", out: Outcome, instrument_id: str, locale: str, channel: str) -> Outcome:
+def start(engine: Engine, out: Outcome, instrument_id: str, locale: str, channel: str) -> Outcome:
     instrument = engine.content.screening(instrument_id)
     out.state.update(flow=SCREENING, instrument=instrument_id, answers=[])
     out.events.append(f"screening_started:{instrument_id}")
@@ -34,7 +34,7 @@ def start(engine: "Engine", out: Outcome, instrument_id: str, locale: str, chann
     return out
 
 
-def answer(engine: "Engine", out: Outcome, text: str, locale: str, channel: str, now: Any = None) -> Outcome:
+def answer(engine: Engine, out: Outcome, text: str, locale: str, channel: str, now: Any = None) -> Outcome:
     from bot.conversation.engine import fold, number
 
     instrument = engine.content.screening(out.state["instrument"])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 NEW, LANGUAGE, CONSENT, MENU, MODULE = "new", "language", "consent", "menu", "module"
 DELETE_CONFIRM, SCREENING, SAFETY_PLAN = "delete", "screening", "safety_plan"
@@ -108,7 +109,7 @@ class Content(Protocol):
     default_locale: str
 
     def locales(self) -> list[str]: ...
-    def render(self, item_id: str, locale: str, channel: str, values: Mapping[str, str] | None = None,
+    def render(self, item_id: str, locale: str, channel: str, values: Mapping[str, object] | None = None,
                fallbacks: Sequence[str] = ()) -> Any: ...
     def keyword_actions(self, text: str, locales: Sequence[str]) -> list[str]: ...
     def helplines(self, region_id: str) -> list[Any]: ...

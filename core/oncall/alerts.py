@@ -16,15 +16,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from redis.exceptions import RedisError
 from sqlalchemy import event, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from core.oncall import rota, staff, staff_text
 from core.oncall.categories import category_of
 from core.outbox import new_rows
+from core.sms import Channel
 from core.tables import AuditEvent, CaseAlert, CaseKind, Escalation, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -115,7 +117,7 @@ def webhook_job_id(alert_id: int, attempt: int) -> str:
 def staff_sms(session: Session, services: Any, number: str, text: str, kind: str) -> list[OutboxMessage]:
     """Outbox rows to a member of staff: no contact row, the number sealed on each row."""
     config = services.config
-    channel = (
+    channel: Channel = (
         "sms"
         if (config.TWILIO_SMS_FROM or config.TWILIO_MESSAGING_SERVICE_SID or not config.TWILIO_WHATSAPP_FROM)
         else "whatsapp"
@@ -279,12 +281,12 @@ def acknowledge(
 ) -> tuple[str, Escalation | None]:
     """Take a case: the first acknowledgement owns it; later ones learn who does."""
     now = now or utcnow()
-    won = session.execute(
+    won = cast("CursorResult[Any]", session.execute(
         update(Escalation)
         .where(Escalation.id == case_id, Escalation.status == "open", Escalation.acknowledged_at.is_(None))
         .values(owner_id=user_id, acknowledged_at=now, acknowledged_via=via, next_alert_at=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     case = session.get(Escalation, case_id)
     if case is not None:
         session.refresh(case)

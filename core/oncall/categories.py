@@ -30,7 +30,7 @@ def category_of(case: Any) -> str:
     if getattr(case, "kind", None) == CaseKind.HANDOFF:
         return "handoff"
     if getattr(case, "category", None) in CATEGORY_WORDS:
-        return case.category
+        return str(case.category)
     reason = (getattr(case, "reason", "") or "").lower()
     for category in CATEGORIES:  # in the gate's precedence order: suicide first
         if category in reason or category.replace("_", "-") in reason:

@@ -54,8 +54,8 @@ def _cases(session: Session, since: datetime) -> list[tuple[datetime, str | None
     )
     found = []
     for opened, region, due, acked, replied in rows:
-        opened = _aware(opened)
-        found.append((opened, region, (opened, _aware(due), _aware(acked), _aware(replied))))
+        start = _aware(opened) or opened
+        found.append((start, region, (start, _aware(due), _aware(acked), _aware(replied))))
     return found
 
 
