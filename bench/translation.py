@@ -9,9 +9,7 @@ happen to generate:
 
 Every measurement runs in its own subprocess, so load time and peak RSS are clean. Printed:
 target tokens/s at batch 16 with 1 and 2 threads, per-SMS latency p50/p95 at batch 1, load
-time, peak RSS, the burst test (messages/s per worker with BatchingTranslator vs one at a
-time, and the longest wait), the ratios against the targets, and the command that produced
-them.
+time, peak RSS, the ratios against the targets, and the command that produced them.
 
     python bench/translation.py [--quick] [--json] [--workdir bench/out/translation]
 
@@ -28,7 +26,6 @@ import shlex
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -144,7 +141,7 @@ def latencies(run_one: Any, n: int) -> list[float]:
 
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
-    """One measurement in a fresh process: load, throughput, optionally latency and burst."""
+    """One measurement in a fresh process: load, throughput, optionally latency."""
     system, key, threads = spec["system"], spec["key"], spec["threads"]
     paths = spec["paths"][key]
     quick = spec["quick"]
@@ -179,8 +176,6 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         lat = latencies(run_one, 6 if heavy else (12 if quick else 20))
         result["latency_p50_s"] = round(statistics.median(lat), 3)
         result["latency_p95_s"] = round(sorted(lat)[max(0, round(0.95 * len(lat)) - 1)], 3)
-    if spec.get("burst"):
-        result["burst"] = burst(translator)
     result["peak_rss_mb"] = round(rss_mb())
     result["rss_growth_mb"] = result["peak_rss_mb"] - result["rss_before_mb"]
     return result
@@ -284,48 +279,6 @@ def load_hf(paths: dict[str, str], key: str, threads: int) -> tuple[Any, Any]:
     return run, run_one
 
 
-def burst(translator: Any, n: int = 48, window_s: float = 1.0) -> dict[str, Any]:
-    """Messages arriving evenly over ``window_s``: batching vs one at a time, per worker."""
-    from translation.batching import BatchingTranslator
-
-    texts = [SMS[i % len(SMS)] for i in range(n)]
-    started = time.perf_counter()
-    for text in texts:  # one at a time: what a worker without batching does with the burst
-        translator.translate(text, "en", "sw")
-    serial_s = time.perf_counter() - started
-
-    batcher = BatchingTranslator(translator, max_batch=BATCH, max_wait_s=0.5)
-    done: list[float] = [0.0] * n
-    arrivals: list[float] = [0.0] * n
-
-    def one(i: int) -> None:
-        arrivals[i] = time.perf_counter()
-        batcher.translate(texts[i], "en", "sw")
-        done[i] = time.perf_counter()
-
-    threads = []
-    started = time.perf_counter()
-    for i in range(n):
-        thread = threading.Thread(target=one, args=(i,))
-        thread.start()
-        threads.append(thread)
-        time.sleep(window_s / n)
-    for thread in threads:
-        thread.join()
-    batched_s = max(done) - started
-    waits = [d - a for d, a in zip(done, arrivals, strict=True)]
-    return {
-        "messages": n,
-        "arrival_window_s": window_s,
-        "one_at_a_time_msgs_per_s": round(n / serial_s, 1),
-        "batched_msgs_per_s": round(n / batched_s, 1),
-        "batches": batcher.stats.batches,
-        "largest_batch": batcher.stats.largest,
-        "max_queue_wait_s": round(batcher.stats.max_wait_s, 3),
-        "max_message_latency_s": round(max(waits), 3),
-    }
-
-
 # --------------------------------------------------------------------------- orchestration
 
 
@@ -348,9 +301,6 @@ def best_of(results: list[dict[str, Any]]) -> dict[str, Any]:
     best["load_s"] = max(r["load_s"] for r in results)
     for key in ("peak_rss_mb", "rss_growth_mb"):
         best[key] = max(r[key] for r in results)
-    burst = next((r["burst"] for r in results if "burst" in r), None)
-    if burst:
-        best["burst"] = burst
     best["rounds"] = len(results)
     return best
 
@@ -395,15 +345,6 @@ def print_table(rows: list[dict[str, Any]], summary: dict[str, Any], command: st
             f"{r.get('latency_p50_s', ''):>8}{r.get('latency_p95_s', ''):>8}{r['load_s']:>8}"
             f"{r['peak_rss_mb']:>9}{r['rss_growth_mb']:>9}"
         )
-    for r in rows:
-        if "burst" in r:
-            b = r["burst"]
-            print(
-                f"burst ({r['key']}, {b['messages']} msgs over {b['arrival_window_s']} s): "
-                f"one-at-a-time {b['one_at_a_time_msgs_per_s']} msg/s, batched {b['batched_msgs_per_s']} msg/s "
-                f"({b['batches']} batches, largest {b['largest_batch']}), max queue wait {b['max_queue_wait_s']} s, "
-                f"max message latency {b['max_message_latency_s']} s"
-            )
     for key, s in summary.items():
         print(f"\n{key} ratios: " + ", ".join(f"{k}={v}" for k, v in s.items() if k != "targets"))
         print(f"{key} targets: " + ", ".join(f"{k}: {'met' if ok else 'MISSED'}" for k, ok in s["targets"].items()))
@@ -438,7 +379,6 @@ def main(argv: list[str] | None = None) -> int:
                     spec = {
                         "system": system, "key": key, "threads": threads, "paths": paths, "quick": args.quick,
                         "latency": threads == 1,
-                        "burst": system == "ours" and threads == 1 and key == "marian" and round_no == 0,
                     }  # fmt: skip
                     print(f"round {round_no + 1}: {key}/{system}/{threads} thread(s)", file=sys.stderr)
                     rounds.setdefault((key, system, threads), []).append(run_worker(spec))

@@ -1,7 +1,7 @@
 """The Translator interface every implementation and decorator shares, plus the identity one.
 
 One small interface with several implementations (a CTranslate2 model, identity, a pivot
-composite) and decorators (protection, cache, batching) keeps each concern testable alone and
+composite) and decorators (protection, cache) keeps each concern testable alone and
 lets the worker stack them: Cached(Protected(Routing([...]))).
 
 Crisis and safety text never goes through a Translator at send time; the reviewed crisis
