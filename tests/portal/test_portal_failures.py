@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from bot.portal.failures import describe, scrub
 from bot.simulator.twilio_api import Scripted
-from core.outbox import body_digest
+from core.outbox import ErrorKind, body_digest
 from core.tables import (
     AuditEvent,
     CourseEnrollment,
@@ -230,6 +230,7 @@ def test_a_send_whose_outcome_is_unknown_is_looked_up_at_twilio_before_any_resen
         ).first()
         row_id, sid, body = row.id, row.provider_sid, services.cipher.decrypt(row.body_enc, b"body")
         row.status, row.provider_sid, row.error = OutboxStatus.FAILED, None, "gave up: twilio read timeout"
+        row.error_kind = ErrorKind.OUTCOME_UNKNOWN  # as the worker records a send it could not confirm
         row.sending_at = utcnow() - timedelta(hours=1)
     before = twilio_standin.bodies_to(ANNA).count(body)
     b, _admin = sign_in("admin")
