@@ -16,9 +16,9 @@ from bot.portal import casefile
 from bot.portal.accounts import create_user
 from bot.portal.rota import set_phone
 from bot.services import Services
+from core.outbox import queue_next_for
 from core.tables import AuditEvent, CaseKind, Contact, Escalation
 from tests.conftest import inbound_form, make_config, post_signed, wait_for
-from workers.sending import queue_next_for
 
 PERSON = "+254700000601"
 ONCALL = "+254711000011"

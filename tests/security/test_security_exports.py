@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+
 from core.tables import AuditEvent
 from tests.content.conftest import cli_runner, make_library  # noqa: F401
 from tests.portal.conftest import sqlite_only
