@@ -13,6 +13,7 @@ import logging
 import secrets
 import time
 from datetime import timedelta
+from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy import or_, select, text, update
@@ -35,6 +36,7 @@ from core.tables import (
     Escalation,
     InboundMessage,
     InboundStatus,
+    OutboxMessage,
     utcnow,
 )
 from workers import flood, handoff, sealed

@@ -39,7 +39,8 @@ def understand(intents: Any, text: str, locale: str) -> Understanding:
     if intents is None or not text.strip():
         return Understanding()
     if hasattr(intents, "understand"):
-        return intents.understand(text, locale)
+        understood: Understanding = intents.understand(text, locale)
+        return understood
     module_id = intents(text, locale)  # the older, module-only form
     return Understanding(targets=(f"module:{module_id}",), confident=True) if module_id else Understanding()
 
