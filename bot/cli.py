@@ -96,7 +96,7 @@ def _check_served_locales(services) -> None:
     from content.serving import decide
 
     with services.db.session() as session:
-        decisions = decide(session, served_library(session, services.content.library))
+        decisions = decide(session, served_library(session, services.library.library))
     for decision in decisions:
         if decision.served:
             click.echo(f"locale {decision.locale}: served")

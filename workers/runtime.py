@@ -11,7 +11,6 @@ previous one after each test.
 from __future__ import annotations
 
 import logging
-import logging
 import threading
 import time
 from functools import lru_cache
@@ -29,7 +28,6 @@ log = logging.getLogger(__name__)
 # are recorded without a new content version).
 SERVED_RECHECK_S = 60.0
 
-log = logging.getLogger(__name__)
 
 
 class WorkerContext:

@@ -187,7 +187,7 @@ class Engine:
         if keyword_locales is not None and turn.text.strip():
             owners = keyword_locales(turn.text, enabled)
             if len(owners) == 1:
-                return owners[0]
+                return str(owners[0])
         return None
 
     def detected_locale(self, turn: Turn) -> str | None:

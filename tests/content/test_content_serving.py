@@ -86,13 +86,12 @@ def test_a_signed_off_locale_is_served_in_production_and_english_is_not(producti
 
     services = production.extensions["tumaini.services"]
     with services.db.session() as session:
-        decisions = {d.locale: d for d in decide(session, served_library(session, services.content.library))}
+        decisions = {d.locale: d for d in decide(session, served_library(session, services.library.library))}
     assert decisions["sw"].served and not decisions["en"].served
 
     from workers import runtime
 
-    runtime.install(services)
-    engine = runtime.engine()
+    engine = runtime.install(services).engine()
     assert engine.enabled_locales() == ["sw"]
     outcome = engine.step({}, Turn("Hi", "sms"), Profile())  # an English greeting still gets Swahili
     assert [(r.item_id, r.locale) for r in outcome.replies] == [("onboarding.welcome", "sw"),
