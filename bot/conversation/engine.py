@@ -346,6 +346,8 @@ class Engine:
             self.say(out, "keywords.stop_confirmation", locale, channel, kind="optout_confirmation")
             return out
         if turn.risk >= crisis.CRISIS:
+            if not profile.locale and known:
+                out.state["consent_locale"] = known  # first contact: the crisis flow goes on in this language
             crisis.open_crisis(self, out, turn, locale, channel)
             return out
         if turn.risk == RISK_CONCERN:

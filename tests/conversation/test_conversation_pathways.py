@@ -231,3 +231,15 @@ def test_the_built_in_crisis_text_carries_the_regions_numbers_in_the_persons_lan
     assert reply.text.startswith(words) and reply.kind == "crisis" and reply.ref == builtin.REF
     assert EMERGENCY in reply.text and CRISIS_LINE in reply.text
     assert EMERGENCY in builtin.reply(engine.content, "no-such-region", locale).text  # the first region's
+
+
+def test_a_first_message_in_crisis_keeps_its_language_for_the_replies_that_follow(engine):
+    if "sw" not in engine.enabled_locales():
+        pytest.skip("Swahili is not served by this library")
+    first = engine.step({}, Turn("nataka kujiua", "sms", risk=RISK_HIGH, risk_rules=("sw.suicide.kujiua",),
+                                 category="suicide", now=MONDAY_NOON), Profile())
+    assert refs(first) == ["crisis.suicide"] and first.replies[0].locale == "sw"
+    unsure = engine.step(first.state, said("sijui"), Profile())  # no language detected in two words
+    assert refs(unsure) == ["crisis.suicide.followup"] and unsure.replies[0].locale == "sw"
+    plan = engine.step(unsure.state, said("NDIYO"), Profile())
+    assert refs(plan) == ["crisis.safety_plan.1"] and plan.replies[0].locale == "sw"
