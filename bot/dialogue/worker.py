@@ -26,6 +26,14 @@ def _confident(result: Any) -> str:
     return str(result.text)
 
 
+def region_allowlist(region: Any) -> tuple[str, ...]:
+    """What a generated reply may cite in a region: its services, its emergency number, and the
+    numbers and links its file allows."""
+    emergency = (region.emergency.number,) if getattr(region, "emergency", None) is not None else ()
+    return (tuple(h.number for h in region.helplines) + emergency + tuple(region.allowed_numbers)
+            + tuple(region.allowed_domains))
+
+
 def engine_reply(services: Any, translator: Callable[[], Any], english_of: Callable[[str, str], Any | None],
                  is_crisis: Callable[[str], bool]) -> ReplyFn | None:
     """The engine's free-text helper, or None when the dialogue model is off.
@@ -44,7 +52,7 @@ def engine_reply(services: Any, translator: Callable[[], Any], english_of: Calla
             region = services.library.region(region_id)
         except ContentMissing:
             region = services.library.region(services.config.DEFAULT_REGION)
-        return tuple(h.number for h in region.helplines) + region.allowed_numbers + region.allowed_domains
+        return region_allowlist(region)
 
     def reply(text: str, locale: str, text_lang: str, region_id: str) -> Generated | None:
         if text_lang == UNDETERMINED:

@@ -153,3 +153,12 @@ def test_a_block_logs_the_rule_and_never_the_text(caplog: pytest.LogCaptureFixtu
     assert [(r.getMessage(), r.rule) for r in records] == [("dialogue.guard_blocked", "human_claim")]
     for record in records:
         assert not any("0722" in str(value) or "real person" in str(value) for value in vars(record).values())
+
+
+def test_a_generated_reply_may_give_the_regions_emergency_number_and_services(starter_content):
+    from bot.dialogue.worker import region_allowlist
+
+    guard = OutputGuard(allowlist=list(region_allowlist(starter_content.region("demo"))))
+    assert guard.check("In danger now? Call +1 202 555 0199.").allowed  # the demo's emergency number
+    assert guard.check("You can call +1 202 555 0102, any time.").allowed  # its GBV line
+    assert guard.check("Call +1 202 555 0177.").rule == "phone"  # nothing the region lists
