@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import and_, exists, or_, select, update
 
 from bot.channels.base import SMS, WHATSAPP, is_phone_number
 from bot.services import Services
@@ -31,8 +31,17 @@ from core.exceptions import (
     RetryableSendError,
     SendOutcomeUnknown,
 )
-from core.outbox import OPTOUT_CONFIRMATION, ErrorKind, as_utc, next_pending, outside_window, queue_next_for
-from core.tables import Contact, OutboxMessage, OutboxStatus, utcnow
+from core.outbox import (
+    CRISIS_KIND,
+    OPTOUT_CONFIRMATION,
+    ErrorKind,
+    as_utc,
+    new_rows,
+    next_pending,
+    outside_window,
+    queue_next_for,
+)
+from core.tables import AuditEvent, Contact, OutboxMessage, OutboxStatus, utcnow
 from core.timezones import QuietHours, UnknownZone, zone
 from workers.ratelimit import RateLimited, pace
 
@@ -41,6 +50,31 @@ log = logging.getLogger(__name__)
 def _finish(services: Services, row_id: int, **values: object) -> None:
     with services.db.session() as session:
         session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+
+
+def _crisis_fallback(services: Services, row_id: int) -> None:
+    """A crisis reply that could not be sent: the built-in crisis text (bot.conversation.builtin)
+    goes in its place, once per message, so the person still gets the emergency number."""
+    from bot.conversation import builtin
+
+    with services.db.session() as session:
+        row = session.get(OutboxMessage, row_id)
+        if row is None or row.kind != CRISIS_KIND or row.contact_id is None or row.content_ref == builtin.REF:
+            return
+        already = session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.contact_id == row.contact_id, OutboxMessage.inbound_id == row.inbound_id,
+            OutboxMessage.content_ref == builtin.REF).limit(1))
+        contact = session.get(Contact, row.contact_id)
+        if already is not None or contact is None or contact.opted_out:
+            return
+        reply = builtin.reply(services.library, contact.region or services.config.DEFAULT_REGION,
+                              contact.locale or services.library.default_locale)
+        session.add_all(new_rows(services.cipher, reply.text, row.channel, services.config.SMS_SEGMENT_BUDGET,
+                                 contact_id=row.contact_id, inbound_id=row.inbound_id, content_ref=builtin.REF,
+                                 locale=reply.locale, kind=CRISIS_KIND))
+        session.add(AuditEvent(actor="worker", action="crisis.builtin_reply", contact_id=row.contact_id,
+                               detail={"inbound_id": row.inbound_id, "failed_outbox_id": row_id}))
+    log.error("send.crisis_fallback", extra={"outbox_id": row_id})
 
 
 @dataclass(frozen=True)
@@ -263,6 +297,7 @@ def send_row(services: Services, outbox_id: int) -> str:
         _finish(services, outbox_id, status=OutboxStatus.FAILED, error_code=exc.code, error=str(exc)[:200],
                 error_kind=ErrorKind.PERMANENT, status_at=utcnow())
         log.error("send.failed", extra={"outbox_id": outbox_id, "code": exc.code, "status": exc.status})
+        _crisis_fallback(services, outbox_id)
         queue_next_for(services, item.contact_id)
         raise
     _finish(services, outbox_id, status=OutboxStatus.SENT, provider_sid=receipt.provider_sid, sent_at=utcnow(),
@@ -279,6 +314,7 @@ def _reconcile_later(services: Services, item: _Pending, delay_s: float) -> str:
         _finish(services, item.row_id, status=OutboxStatus.FAILED, error="gave up: outcome of an interrupted send unknown",
                 error_kind=ErrorKind.OUTCOME_UNKNOWN, status_at=utcnow())
         log.error("send.gave_up", extra={"outbox_id": item.row_id, "attempts": item.attempts})
+        _crisis_fallback(services, item.row_id)
         queue_next_for(services, item.contact_id)
         return "gave-up"
     _finish(services, item.row_id, attempts=attempt, next_attempt_at=utcnow() + timedelta(seconds=delay_s))
@@ -294,6 +330,7 @@ def _retry_later(services: Services, item: _Pending, attempts: int, reason: str,
         _finish(services, outbox_id, status=OutboxStatus.FAILED, error=f"gave up: {reason}"[:200],
                 status_at=utcnow())
         log.error("send.gave_up", extra={"outbox_id": outbox_id, "attempts": attempts})
+        _crisis_fallback(services, outbox_id)
         queue_next_for(services, item.contact_id)
         return "gave-up"
     delay = backoff[min(attempts - 1, len(backoff) - 1)] if attempts > 0 else backoff[0]

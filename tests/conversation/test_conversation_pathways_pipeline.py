@@ -214,3 +214,19 @@ def test_when_the_crisis_reply_cannot_be_rendered_the_built_in_text_goes_and_the
             OutboxMessage.contact_id.is_not(None)))] == ["builtin:crisis@1"]  # sent once, never doubled
         assert len(session.scalars(select(Escalation)).all()) == 1
     assert len(twilio_standin.bodies_to(phone)) == 1
+
+
+def test_when_the_crisis_reply_cannot_be_sent_the_built_in_text_goes_in_its_place(running, twilio_standin):
+    from bot.simulator.twilio_api import Scripted
+
+    client, services = running
+    phone = "+254700100012"
+    twilio_standin.store.script(Scripted.twilio_error(30007))  # the carrier filters the approved reply
+    post_signed(client, inbound_form("I want to kill myself", phone=phone))
+    reply = replies(twilio_standin, phone, 1)[0]
+    assert reply.startswith("We are worried about your safety.") and EMERGENCY in reply
+    with services.db.session() as session:
+        rows = [(r.content_ref, r.status) for r in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.contact_id.is_not(None)).order_by(OutboxMessage.id))]
+    assert rows == [("crisis.suicide@1", "failed"), ("builtin:crisis@1", "sent")]
+    assert case_of(services, phone).category == "suicide"
