@@ -18,7 +18,7 @@ from content.review import SIGNOFF_KINDS, SignOff, text_digest
 from content.serving import candidate_locales, decide
 from tests.conftest import make_config
 
-FULL = {"en", "sw", "es", "fr"}
+FULL = {"en", "sw", "es", "fr", "hi", "ar"}
 LIBRARY = Path(__file__).resolve().parents[2] / "content" / "library"
 
 

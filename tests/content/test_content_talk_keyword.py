@@ -11,8 +11,9 @@ import pytest
 
 from content.schema import Library
 
-WORKER = {"en": "health worker", "sw": "mhudumu wa afya", "fr": "agent de santé", "es": "trabajador de salud"}
-TALK = {"en": "TALK", "sw": "ONGEA", "fr": "PARLER", "es": "HABLAR"}
+WORKER = {"en": "health worker", "sw": "mhudumu wa afya", "fr": "agent de santé", "es": "trabajador de salud",
+          "hi": "स्वास्थ्य कार्यकर्ता", "ar": "عامل صحي"}
+TALK = {"en": "TALK", "sw": "ONGEA", "fr": "PARLER", "es": "HABLAR", "hi": "बात", "ar": "تحدث"}
 ALREADY_WITH_A_CASE = ("crisis.", "handoff.", "oncall.")
 
 

