@@ -138,7 +138,7 @@ def test_metrics_count_latencies_after_real_messages_and_a_killed_worker_drops_o
     _seed(services, EN_PHONE, "en")
     worker = spawn_worker(config)
     wait_for(lambda: _record_of(client, worker.pid), timeout=60)
-    assert post_signed(client, inbound_form("my neighbour keeps shouting at my children", phone=EN_PHONE)) \
+    assert post_signed(client, inbound_form("my neighbour keeps shouting at us", phone=EN_PHONE)) \
         .status_code == 200
     assert post_signed(client, inbound_form("nimechoka sana leo rafiki", phone=SW_PHONE)).status_code == 200
 
