@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,7 +265,7 @@ class Understander:
         if theme is not None:
             targets = tuple(dict.fromkeys((*targets, *THEME_TARGETS[theme])))
             return Understanding(targets=targets, theme=theme, nearest=targets)
-        confident = bool(modules) and modules[0][1] >= 1.0 and (
+        confident = bool(modules) and modules[0][1] >= FUZZY_WEIGHT and (
             len(modules) == 1 or modules[0][1] >= CLEAR_MARGIN * modules[1][1])
         if not confident and len(modules) == 1:
             # one weak embedding guess: not enough to open a module or ask about it alone
@@ -286,6 +286,3 @@ def _ranked(scores: Mapping[str, float], prefix: str) -> list[tuple[str, float]]
     found = [(label, score) for label, score in scores.items() if label.startswith(prefix)]
     return sorted(found, key=lambda pair: (-pair[1], pair[0]))
 
-
-def labels(lexicon: Lexicon) -> Iterable[str]:
-    return sorted({cue.label for cue in lexicon.cues})
