@@ -208,7 +208,13 @@ def _last_fitting(text: str, cuts: list[int], fits: Callable[[str], bool]) -> in
 
 
 def _sentence_cuts(text: str) -> list[int]:
-    return sorted({m.end() for m in _SENTENCE_END.finditer(text)})
+    cuts = set()
+    for m in _SENTENCE_END.finditer(text):
+        line = text[text.rfind("\n", 0, m.start()) + 1:m.start()].strip()
+        if line.isdigit():
+            continue  # "9." numbers a menu item: the item goes on after it
+        cuts.add(m.end())
+    return sorted(cuts)
 
 
 def _word_cuts(text: str) -> list[int]:

@@ -36,6 +36,16 @@ def test_splits_at_sentence_boundaries() -> None:
     assert " ".join(parts) == text
 
 
+def test_a_numbered_menu_is_cut_between_items_never_after_a_number() -> None:
+    items = [f"{n}. मन की छोटी जाँच और आराम के तरीके {n}" for n in range(1, 15)]  # UCS-2: 67 units a segment
+    text = "आपको किस बारे में मदद चाहिए? नंबर लिखें:\n" + "\n".join(items)
+    parts = compose(text, "sms", segment_budget=3)
+    assert len(parts) > 1
+    for part in parts:
+        assert all(line.strip() and not re.fullmatch(r"\d+\.", line.strip()) for line in part.splitlines())
+    assert [line for p in parts for line in p.splitlines()] == text.splitlines()
+
+
 def test_prefers_sentence_over_word_boundary() -> None:
     first = "Short one."
     second = "word " * 40  # 200 characters: needs a word cut anyway
