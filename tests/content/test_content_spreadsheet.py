@@ -55,7 +55,7 @@ def test_workbook_is_readable_for_editors(exported: dict[str, Path]) -> None:
     header = list(rows[0])
     assert header == COLUMNS["texts"]
     welcome = [dict(zip(header, r, strict=False)) for r in rows if r[0] == "onboarding.welcome"]
-    assert [r["locale"] for r in welcome] == ["en", "ar", "es", "fr", "hi", "sw"]  # source first
+    assert [r["locale"] for r in welcome] == ["en", "am", "ar", "es", "fr", "ha", "hi", "pt", "so", "sw", "yo", "zu"]
     assert welcome[1]["source_sms"] == welcome[0]["sms"]
     assert welcome[0]["sms_segments"] == "1 (GSM-7)"
 

@@ -172,3 +172,29 @@ def test_crisis_text_fits_its_budget_in_every_locale_even_when_every_service_kee
     office = tuple(replace(h, opening_hours="mon-fri 08:00-17:00") for h in region.helplines)
     library = replace(starter_library, regions=(replace(region, helplines=office),))
     assert [p for p in validate(library).errors if p.code == "sms-budget"] == []
+
+
+DRAFT_LOCALES = ("am", "ha", "pt", "so", "yo", "zu")
+
+
+@pytest.mark.parametrize("locale", DRAFT_LOCALES)
+def test_draft_languages_carry_the_safe_minimum_and_are_not_served(starter_library: Library, starter_store: ContentStore,
+                                                                   locale: str) -> None:
+    """Welcome, consent, menu, HELP, every crisis pathway's reply and follow-up, one module and the
+    keywords, all marked draft: nothing here reaches a person until the community has reviewed it."""
+    from bot.conversation import Engine
+
+    messages = {m.id: m for m in starter_library.messages}
+    crisis = [i for p in starter_library.settings.pathways for i in (p.reply, p.followup)]
+    wanted = ["onboarding.welcome", "onboarding.consent", "menu.main", "keywords.help", "keywords.stop_confirmation",
+              "crisis.immediate", "crisis.followup", "crisis.in_progress", *crisis,
+              "module.stress.title", *starter_store.module("stress").steps]
+    for item_id in wanted:
+        text = messages[item_id].text(locale, approved_only=False)
+        assert text is not None and text.status == Status.DRAFT, (item_id, locale)
+        assert text.provenance.notes.startswith("Draft: the safe minimum"), (item_id, locale)
+    keywords = next(k for k in starter_library.keyword_sets if k.locale == locale)
+    assert keywords.status == Status.DRAFT and keywords.words("stop") and keywords.words("help")
+    stop = next(w for w in keywords.words("stop") if w != "STOP")
+    assert starter_store.keyword_action(stop, ["en"]) == "stop"  # opt-out words of every set always work
+    assert locale not in Engine(starter_store).enabled_locales()
