@@ -16,7 +16,10 @@ from typing import Any
 
 import numpy as np
 
-DEFAULT_THRESHOLD = 0.40  # no false matches on the eval set (a wrong module is worse than "say again")
+# No false matches on the eval set (a wrong module is worse than "say again"): with twelve languages
+# of module text the closest everyday message scores 0.42 ("timu gani ilishinda jana"), the lowest
+# module request the cues leave to embeddings 0.59.
+DEFAULT_THRESHOLD = 0.45
 PASSAGES_PER_MODULE = 2
 
 

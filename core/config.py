@@ -122,7 +122,7 @@ class Config:
     MODELS_HUB_ENDPOINT: str = ""  # a hub mirror for `models install` on a connected machine
     SAFETY_EMBEDDINGS: bool = True
     INTENT_MATCHING: bool = True  # free text -> a module, by embeddings over the content
-    INTENT_THRESHOLD: float = 0.40
+    INTENT_THRESHOLD: float = 0.45
     SAFETY_RECALL_FLOOR: float = 0.95
     # Scheduling: courses and check-ins go out at each person's hour, in their zone.
     QUIET_HOURS: str = "21:00-08:00"  # local time; nothing scheduled is ever sent inside it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from content.validate_pathways import helplines_examples
 from core.sms import gsm_safe, segment_info
 
 TRANSLATED = ("ar", "es", "fr", "hi", "sw")
+LIBRARY = Path(__file__).resolve().parents[2] / "content" / "library"
 
 
 def test_starter_library_has_no_errors_and_only_expected_warnings(starter_library: Library) -> None:
@@ -198,3 +200,24 @@ def test_draft_languages_carry_the_safe_minimum_and_are_not_served(starter_libra
     stop = next(w for w in keywords.words("stop") if w != "STOP")
     assert starter_store.keyword_action(stop, ["en"]) == "stop"  # opt-out words of every set always work
     assert locale not in Engine(starter_store).enabled_locales()
+
+
+@pytest.mark.parametrize("locale", ["en", *TRANSLATED])
+def test_each_result_message_says_whether_its_wording_is_validated(starter_library: Library, locale: str) -> None:
+    """Each served language records, per instrument, whether its wording is a validated translation
+    (<locale>/screening_wording.yaml); an unvalidated one says so in every result it sends."""
+    import yaml
+
+    record = yaml.safe_load((LIBRARY / locale / "screening_wording.yaml").read_text(encoding="utf-8"))
+    assert record["kind"] == "screening_wording" and record["locale"] == locale
+    assert set(record["instruments"]) == {s.id for s in starter_library.screenings}
+    messages = {m.id: m for m in starter_library.messages}
+    for screening in starter_library.screenings:
+        wording = record["instruments"][screening.id]
+        for band in screening.bands:
+            body = messages[band.message_id].text(locale, approved_only=False).sms  # type: ignore[union-attr]
+            if wording["validated"]:
+                assert wording["source"], (screening.id, locale)
+            else:
+                assert body.endswith(wording["says"]), (band.message_id, locale)
+                assert wording["use_instead"], (screening.id, locale)
