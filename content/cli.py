@@ -44,12 +44,20 @@ def _show(report: Report, quiet_warnings: bool = False) -> None:
 
 
 def _counts(library: Library) -> str:
-    lines = ["locale  texts  approved  draft  in_review  retired"]
+    # coverage: the share of the source locale's messages with an approved text in this locale (the
+    # rest would reach its speakers in another language); written: with a text at any status.
+    lines = ["locale  texts  approved  draft  in_review  retired  coverage  written"]
+    sourced = [m for m in library.messages if m.text(m.source_locale, approved_only=False) is not None]
     for locale in library.locales():
         statuses = Counter(t.status for m in library.messages for t in m.texts if t.locale == locale)
+        covered = sum(1 for m in sourced if m.text(locale, approved_only=True) is not None)
+        written = sum(1 for m in sourced if m.text(locale, approved_only=False) is not None)
+        coverage, written_share = ((100 * covered / len(sourced), 100 * written / len(sourced)) if sourced
+                                   else (0.0, 0.0))
         lines.append(
             f"{locale:<7} {sum(statuses.values()):>5}  {statuses[Status.APPROVED]:>8}  "
-            f"{statuses[Status.DRAFT]:>5}  {statuses[Status.IN_REVIEW]:>9}  {statuses[Status.RETIRED]:>7}"
+            f"{statuses[Status.DRAFT]:>5}  {statuses[Status.IN_REVIEW]:>9}  {statuses[Status.RETIRED]:>7}  "
+            f"{coverage:>7.1f}%  {written_share:>6.1f}%"
         )
     lines.append(
         f"{len(library.messages)} messages, {len(library.modules)} modules, {len(library.courses)} courses, "

@@ -58,6 +58,8 @@ def template_globals() -> dict[str, Any]:
         "csrf_token": security.csrf_token,
         "lang": lang,
         "text_direction": direction(lang),
+        # The direction of a text in its own language (Arabic right to left, whatever the page's).
+        "text_dir": direction,
         "languages": LANGUAGES,
         "here": request.full_path.rstrip("?"),
         "ago": ago,

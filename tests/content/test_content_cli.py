@@ -20,6 +20,11 @@ def test_validate_the_starter_library(cli_runner: Runner) -> None:
     assert "0 error(s)" in result.output
     counts = dict(re.findall(r"^(en|sw)\s+(\d+)", result.output, re.M))
     assert counts["sw"] == counts["en"]  # every English text has a Swahili version
+    coverage = {loc: (float(a), float(w)) for loc, a, w in
+                re.findall(r"^(\w+)\s+(?:\d+\s+){5}([\d.]+)%\s+([\d.]+)%$", result.output, re.M)}
+    assert {loc for loc, (approved, _) in coverage.items() if approved == 100.0} == {"en", "sw", "es", "fr", "hi", "ar"}
+    assert all(0 < written < 100 and approved == 0 for loc, (approved, written) in coverage.items()
+               if loc in {"am", "ha", "yo", "zu", "so", "pt"})  # drafts of the safe minimum
 
 
 def test_validate_reports_errors_with_location_and_fails(cli_runner: Runner, make_library: Callable[..., Path]) -> None:

@@ -311,3 +311,14 @@ def test_a_workbook_with_bad_rows_is_refused_row_by_row_and_nothing_is_imported(
         content_type="multipart/form-data",
     )
     assert broken.status_code == 400 and "not a review round workbook" in broken.get_data(as_text=True)
+
+
+@sqlite_only
+def test_arabic_text_and_its_sms_preview_read_right_to_left_whatever_the_page_language(portal_app, library_in_db,
+                                                                                      sign_in):
+    b, _ = sign_in("curator")
+    page = page_of(b.get("/portal/content/menu.main/ar/1"))
+    assert '<div class="body" dir="rtl" lang="ar" id="sms-body">' in page
+    assert '<div class="body" dir="ltr" lang="en">' in page  # the English source beside it stays left to right
+    edit = page_of(b.get("/portal/content/menu.main/ar/edit"))
+    assert 'id="sms" name="sms" rows="6" dir="rtl" lang="ar"' in edit

@@ -64,7 +64,8 @@ def test_an_empty_database_leaves_the_worker_on_the_yaml_library(portal_app, sta
 def test_the_database_store_serves_what_the_yaml_store_serves(portal_app, starter_content, library_in_db):
     with session_of(portal_app) as session:
         store = store_from_db(session, starter_content.library)
-    for item, locale in [("menu.main", "en"), ("onboarding.welcome", "sw"), ("crisis.immediate", "fr")]:
+    # (Swahili is loaded as drafts under review: see library_in_db.)
+    for item, locale in [("menu.main", "en"), ("onboarding.welcome", "hi"), ("crisis.immediate", "fr")]:
         assert store.render(item, locale, "sms", {"helplines": "X", "menu": "1"}) == starter_content.render(
             item, locale, "sms", {"helplines": "X", "menu": "1"}
         )
