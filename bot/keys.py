@@ -14,14 +14,16 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select, update
 
+from core import health
 from core.crypto import Cipher, new_key
-from core.tables import Contact, InboundMessage, OutboxMessage
+from core.tables import AuditEvent, Contact, InboundMessage, OutboxMessage
 
 keys_cli = AppGroup("keys", help="Encryption keys for data at rest.")
 
 # (table, id column, ciphertext column, context the ciphertext is bound to)
 ENCRYPTED = (
     (Contact, Contact.id, Contact.phone_enc, b"phone"),
+    (Contact, Contact.id, Contact.state_enc, b"state"),
     (InboundMessage, InboundMessage.id, InboundMessage.from_enc, b"phone"),
     (InboundMessage, InboundMessage.id, InboundMessage.body_enc, b"body"),
     (OutboxMessage, OutboxMessage.id, OutboxMessage.body_enc, b"body"),
@@ -48,7 +50,26 @@ def rotate(database, cipher: Cipher, batch: int = 500) -> dict[str, int]:
                         session.execute(update(model).where(id_col == row_id).values({column.key: sealed}))
                         counts[name] += 1
                 last_id = rows[-1][0]
+    counts["audit_events.detail"] = _rotate_health_events(database, cipher, batch)
     return counts
+
+
+def _rotate_health_events(database, cipher: Cipher, batch: int) -> int:
+    """Sealed health events (core.health) live inside a JSON detail: re-seal those under an old key."""
+    done, last_id = 0, 0
+    while True:
+        with database.session() as session:
+            events = session.scalars(select(AuditEvent).where(AuditEvent.id > last_id,
+                                                              AuditEvent.action == health.HEALTH)
+                                     .order_by(AuditEvent.id).limit(batch)).all()
+            if not events:
+                return done
+            for event in events:
+                if health.needs_rotation(cipher, event.detail):
+                    action, detail = health.open_event(cipher, event.action, event.detail)
+                    event.detail = health.event(cipher, event.actor, action, event.contact_id, detail).detail
+                    done += 1
+            last_id = events[-1].id
 
 
 @keys_cli.command("rotate")

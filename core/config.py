@@ -95,6 +95,10 @@ class Config:
     SEND_MAX_ATTEMPTS: int = 6
     SEND_BACKOFF_S: tuple[str, ...] = ("2", "10", "30", "120", "600")
     RETENTION_DAYS: int = 90  # messages older than this are deleted; daily counts are kept
+    # Health data (conversation state, screening scores, crisis flags, a closed case's link to the
+    # person): kept sealed and linked for this long after the person's last message (the case's
+    # close), then dropped or kept only as unlinked aggregates (core.health).
+    HEALTH_RETENTION_DAYS: int = 90
     ERASURE_DELAY_S: int = 120  # DELETE: time for the confirmation to go out before everything is erased
     # Messages one sender may have fully answered per minute; past it the safety gate still reads
     # every message, STOP and the other keywords still work, and the person is told once to slow down.
@@ -186,6 +190,11 @@ class Config:
         return is_loopback_url(self.PUBLIC_BASE_URL) and is_loopback_url(self.TWILIO_API_BASE)
 
     @property
+    def longest_retention_days(self) -> int:
+        """What the DATA reply promises: nothing about a person's messages or health outlives it."""
+        return max(self.RETENTION_DAYS, self.HEALTH_RETENTION_DAYS)
+
+    @property
     def database_url(self) -> str:
         return self.DATABASE_URL or f"sqlite:///{Path(self.INSTANCE_DIR) / 'tumaini.db'}"
 
@@ -233,6 +242,8 @@ class Config:
             raise ConfigError(f"ENV must be development, production or test, not {self.ENV!r}")
         if not self.ENCRYPTION_KEYS:
             raise ConfigError("ENCRYPTION_KEYS must hold at least one key")
+        if self.RETENTION_DAYS < 1 or self.HEALTH_RETENTION_DAYS < 1:
+            raise ConfigError("RETENTION_DAYS and HEALTH_RETENTION_DAYS must be at least 1 (days)")
         if self.SMS_SEGMENT_BUDGET < 1:
             raise ConfigError("SMS_SEGMENT_BUDGET must be at least 1")
         if self.PROCESSING_LEASE_S <= self.JOB_TIMEOUT_S:

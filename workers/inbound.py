@@ -21,10 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.conversation import Engine, Outcome, Profile, Turn, builtin, crisis, locales
-from bot.conversation.types import RISK_HIGH
+from bot.conversation.types import MENU, RISK_HIGH
 from bot.regions import region_for_number
 from bot.services import Services
 from content.errors import ContentMissing
+from core import health
 from core.oncall import promise, queue_case_alert, staff_inbound
 from core.oncall.alerts import raise_to_crisis
 from core.outbox import new_rows, queue_next_for
@@ -39,7 +40,7 @@ from core.tables import (
     OutboxMessage,
     utcnow,
 )
-from workers import flood, handoff, sealed
+from workers import flood, handoff
 from workers.erasure import request_erasure
 from workers.language import LANGUAGE_DETECTED, identify
 from workers.runtime import WorkerContext
@@ -127,8 +128,8 @@ def _store_replies(services: Services, session: Session, contact: Contact, messa
                         inbound_id=message.id, content_ref=reply.ref, locale=reply.locale, kind=reply.kind)
         session.add_all(rows)
         count += len(rows)
-        session.add(AuditEvent(actor="worker", action="reply.composed", contact_id=contact.id,
-                               detail={"inbound_id": message.id, "content": reply.ref, "kind": reply.kind}))
+        session.add(health.event(services.cipher, "worker", "reply.composed", contact.id,
+                                 {"inbound_id": message.id, "content": reply.ref, "kind": reply.kind}))
     return count
 
 
@@ -211,7 +212,7 @@ def _settle_region(services: Services, session: Session, contact: Contact, engin
 def _apply(services: Services, contact: Contact, message: InboundMessage, outcome: Outcome,
            session: Session) -> None:
     now = utcnow()
-    contact.state = sealed.seal(services.cipher, outcome.state)
+    health.store_state(services.cipher, contact, outcome.state)
     if outcome.locale:
         contact.locale = outcome.locale
         accepted = locales.remember(locales.parse(contact.accepted_locales), outcome.locale)
@@ -235,11 +236,12 @@ def _apply(services: Services, contact: Contact, message: InboundMessage, outcom
         handoff.tell_owner(services, session, contact, now)
     if outcome.pause:
         contact.paused = True
+    # Crisis flags, screening results and the like are sealed (core.health).
     for event in outcome.events:
-        session.add(AuditEvent(actor="worker", action=event, contact_id=contact.id, detail={}))
+        session.add(health.event(services.cipher, "worker", event, contact.id, {}))
     for action, detail in outcome.audit:
-        session.add(AuditEvent(actor="worker", action=action, detail=detail,
-                               contact_id=None if action in UNLINKED_AUDIT else contact.id))
+        session.add(health.event(services.cipher, "worker", action,
+                                 None if action in UNLINKED_AUDIT else contact.id, detail))
 
 
 def _region_zone(engine: Engine, region_id: str) -> str | None:
@@ -303,7 +305,9 @@ def process(ctx: WorkerContext, message_id: int) -> str:
                     category=assessment.category if assessment else None,
                     in_progress=bool(assessment and assessment.in_progress), now=now,
                     case=handoff.case_for_turn(session, services.config, contact.id, now))
-        state = sealed.unseal(services.cipher, contact.state)
+        state = health.open_state(services.cipher, contact)
+        if not state and contact.consent_version is not None:
+            state = {"flow": MENU}  # a state past its retention: back at the menu, not onboarding
         try:
             outcome = None
             # A sender over their per-minute limit, with no risk found, gets no further work.

@@ -37,4 +37,6 @@ def deliver_case_webhook(alert_id: int) -> str:
 
 def purge_expired_messages() -> str:
     report = purge_expired(runtime.context().services)
-    return f"deleted {report.inbound_deleted} inbound and {report.outbox_deleted} outbound messages"
+    return (f"deleted {report.inbound_deleted} inbound and {report.outbox_deleted} outbound messages; "
+            f"health data: {report.states_dropped} states dropped, {report.health_events_aggregated} events "
+            f"aggregated, {report.cases_unlinked} cases unlinked")

@@ -1,4 +1,5 @@
-"""Retention: messages older than RETENTION_DAYS are deleted; daily counts are kept.
+"""Retention: messages older than RETENTION_DAYS are deleted; daily counts are kept. Health
+data has its own retention, HEALTH_RETENTION_DAYS (see :func:`purge_health` and core.health).
 
 Runs in batches, one short transaction each, so a large backlog on PostgreSQL is cleared
 in bounded memory without long locks. Each batch is one statement that deletes the next
@@ -18,13 +19,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.services import Services
-from core.tables import InboundMessage, InboundStatus, MessageCount, OutboxMessage, OutboxStatus, utcnow
+from core import health
+from core.tables import (
+    AuditEvent,
+    Contact,
+    Escalation,
+    InboundMessage,
+    InboundStatus,
+    MessageCount,
+    OutboxMessage,
+    OutboxStatus,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +46,23 @@ class RetentionReport:
     inbound_deleted: int
     outbox_deleted: int
     batches: int
+    states_dropped: int = 0
+    states_sealed: int = 0
+    health_events_aggregated: int = 0
+    cases_unlinked: int = 0
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    states_dropped: int
+    states_sealed: int
+    events_aggregated: int
+    cases_unlinked: int
+
+
+# Audit events about a case that name the person; they go with the case's link to them.
+CASE_EVENTS = ("case.alerted", "case.acknowledged", "escalation.closed", "staff_reply.queued", "phone.revealed",
+               "conversation.viewed")
 
 
 def _as_date(value: object) -> date:
@@ -92,7 +121,92 @@ def purge_expired(services: Services, days: int | None = None, batch: int = 5000
                                  OutboxMessage.status.not_in(OutboxStatus.OPEN), "out", cutoff, batch)
     inbound, in_batches = _purge(services, InboundMessage, InboundMessage.received_at, InboundMessage.id,
                                  InboundMessage.status.not_in(InboundStatus.PENDING), "in", cutoff, batch)
-    report = RetentionReport(inbound, outbox, in_batches + out_batches)
+    kept = purge_health(services, now=now, batch=batch)
+    report = RetentionReport(inbound, outbox, in_batches + out_batches, kept.states_dropped, kept.states_sealed,
+                             kept.events_aggregated, kept.cases_unlinked)
     log.info("retention.done", extra={"inbound": inbound, "outbox": outbox, "batches": report.batches,
                                       "days": keep})
+    return report
+
+
+def _drop_states(services: Services, cutoff: datetime, batch: int) -> tuple[int, int]:
+    """Drop the state of people silent since the cutoff; seal any state still in clear."""
+    with services.db.session() as session:
+        dropped = session.execute(
+            update(Contact).where(Contact.last_inbound_at < cutoff, Contact.state_enc.is_not(None))
+            .values(state_enc=None, state={}).execution_options(synchronize_session=False)).rowcount
+    sealed = 0
+    clear = cast(Contact.state, String).not_in(["{}", "null"])
+    while True:
+        with services.db.session() as session:
+            contacts = session.scalars(select(Contact).where(Contact.state_enc.is_(None), Contact.state.is_not(None),
+                                                             clear).limit(batch).with_for_update()).all()
+            for contact in contacts:
+                seen = contact.last_inbound_at
+                if seen is not None and _aware(seen) >= cutoff:
+                    health.store_state(services.cipher, contact, health.open_state(services.cipher, contact))
+                    sealed += 1
+                else:
+                    contact.state = {}
+                    dropped += 1
+        if len(contacts) < batch:
+            return dropped, sealed
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def _aggregate_events(services: Services, cutoff: datetime, batch: int) -> int:
+    """Health events past the cutoff become unlinked aggregates of their day (no score, no person)."""
+    done = 0
+    after = 0
+    while True:
+        with services.db.session() as session:
+            events = session.scalars(
+                select(AuditEvent).where(AuditEvent.id > after, AuditEvent.created_at < cutoff,
+                                         or_(AuditEvent.action == health.HEALTH, AuditEvent.contact_id.is_not(None)
+                                             & or_(*(AuditEvent.action.startswith(p) for p in health.HEALTH_PREFIXES))))
+                .order_by(AuditEvent.id).limit(batch)).all()
+            for event in events:
+                action, detail = health.open_event(services.cipher, event.action, event.detail)
+                if action == health.HEALTH:
+                    action = health.ERASED  # stripped by an erasure: nothing left to open
+                event.action, event.detail = action, health.aggregate(action, detail)
+                event.contact_id, event.created_at = None, health.day_of(_aware(event.created_at))
+            done += len(events)
+        if len(events) < batch:
+            return done
+        after = events[-1].id
+
+
+def _unlink_cases(services: Services, cutoff: datetime, batch: int) -> int:
+    """Closed cases past the cutoff keep their severity and outcome, linked to nobody."""
+    unlinked = 0
+    while True:
+        with services.db.session() as session:
+            cases = session.scalars(select(Escalation).where(Escalation.status == "closed",
+                                                             Escalation.closed_at < cutoff,
+                                                             Escalation.contact_id.is_not(None))
+                                    .limit(batch).with_for_update()).all()
+            for case in cases:
+                for event in session.scalars(select(AuditEvent).where(AuditEvent.contact_id == case.contact_id,
+                                                                      AuditEvent.action.in_(CASE_EVENTS))):
+                    if (event.detail or {}).get("escalation_id") == case.id:
+                        event.contact_id = None
+                case.contact_id, case.inbound_id = None, None
+            unlinked += len(cases)
+        if len(cases) < batch:
+            return unlinked
+
+
+def purge_health(services: Services, now: datetime | None = None, batch: int = 1000) -> HealthReport:
+    """Apply HEALTH_RETENTION_DAYS: states dropped, health events aggregated, closed cases unlinked."""
+    cutoff = (now or utcnow()) - timedelta(days=services.config.HEALTH_RETENTION_DAYS)
+    dropped, sealed = _drop_states(services, cutoff, batch)
+    report = HealthReport(dropped, sealed, _aggregate_events(services, cutoff, batch),
+                          _unlink_cases(services, cutoff, batch))
+    log.info("retention.health", extra={"states_dropped": report.states_dropped, "states_sealed": report.states_sealed,
+                                        "events": report.events_aggregated, "cases": report.cases_unlinked,
+                                        "days": services.config.HEALTH_RETENTION_DAYS})
     return report

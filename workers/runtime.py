@@ -58,7 +58,8 @@ class WorkerContext:
             intents, dialogue = self._helpers
             config = self.services.config
             self._engine = Engine(store, default_region=config.DEFAULT_REGION, intents=intents, dialogue=dialogue,
-                                  quiet_hours=QuietHours.parse(config.QUIET_HOURS), served=served)
+                                  quiet_hours=QuietHours.parse(config.QUIET_HOURS), served=served,
+                                  data_days=config.longest_retention_days)
         return self._engine
 
     def served_locales(self, store: Any) -> frozenset[str] | None:

@@ -128,10 +128,12 @@ class Engine:
 
     def __init__(self, content: Content, default_region: str = "demo", intents: Understander | IntentMatcher | None = None,
                  dialogue: Dialogue | None = None, consent_item: str = "onboarding.consent",
-                 quiet_hours: QuietHours | None = None, served: Collection[str] | None = None):
+                 quiet_hours: QuietHours | None = None, served: Collection[str] | None = None,
+                 data_days: int = 90):
         self.content = content
         # The locales this deployment may serve (production: those signed off); None: no limit.
         self.served = frozenset(served) if served is not None else None
+        self.data_days = data_days  # the DATA reply's promise: messages and health data go after this
         self.default_region = default_region
         self.intents = intents
         self.dialogue = dialogue
@@ -357,7 +359,7 @@ class Engine:
             if staffed is not None:
                 return staffed
         if action in {"help", "bot", "data"}:
-            self.say(out, f"keywords.{action}", locale, channel)
+            self.say(out, f"keywords.{action}", locale, channel, values={"days": str(self.data_days)})
             return out
         if action == "language":
             self.language_menu(out, known, channel)

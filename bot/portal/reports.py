@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from bot.portal.feedback import ModuleFeedback, module_feedback
 from content.spreadsheet import SafeWriter
+from core import health
+from core.crypto import Cipher
 from core.oncall.response_report import WeekRegion, weekly
 from core.tables import AuditEvent, Contact, Escalation, InboundMessage, OutboxMessage
 
@@ -62,8 +64,12 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def build(session: Session, days: int = 30, today: date | None = None) -> Report:
-    """The report for the ``days`` days ending today (UTC)."""
+def build(session: Session, days: int = 30, today: date | None = None, cipher: Cipher | None = None) -> Report:
+    """The report for the ``days`` days ending today (UTC).
+
+    Screening results are sealed health events (core.health) until their retention turns them
+    into unlinked aggregates; ``cipher`` opens the sealed ones (without it, only aggregates count).
+    """
     days = max(1, min(days, MAX_DAYS))
     end = today or datetime.now(UTC).date()
     start = end - timedelta(days=days - 1)
@@ -107,10 +113,17 @@ def build(session: Session, days: int = 30, today: date | None = None) -> Report
         ((a.removeprefix(MODULE_COMPLETED), n) for a, n in completions), key=lambda pair: (-pair[1], pair[0])
     )
     bands: Counter[tuple[str, str]] = Counter()
-    for detail in session.scalars(
-        select(AuditEvent.detail).where(AuditEvent.action == SCREENING_COMPLETED, AuditEvent.created_at >= since)
+    for action, detail in session.execute(
+        select(AuditEvent.action, AuditEvent.detail).where(
+            AuditEvent.action.in_([SCREENING_COMPLETED, health.HEALTH]), AuditEvent.created_at >= since
+        )
     ):
-        detail = detail or {}
+        if action == health.HEALTH:
+            if cipher is None:
+                continue
+            action, detail = health.open_event(cipher, action, detail)
+        if action != SCREENING_COMPLETED:
+            continue
         bands[(str(detail.get("instrument", "?")), str(detail.get("band", "?")))] += 1
     for (instrument, band), n in sorted(bands.items()):
         report.screenings.setdefault(instrument, {})[band] = n

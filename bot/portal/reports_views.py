@@ -21,13 +21,14 @@ def _days() -> int:
 @bp.get("/reports")
 @require(REPORTS_VIEW)
 def page() -> Any:
-    return render_template("portal/reports.html", report=reports.build(db(), _days()), days=_days())
+    report = reports.build(db(), _days(), cipher=services().cipher)
+    return render_template("portal/reports.html", report=report, days=_days())
 
 
 @bp.get("/reports.csv")
 @require(REPORTS_VIEW)
 def report_csv() -> Response:
-    report = reports.build(db(), _days())
+    report = reports.build(db(), _days(), cipher=services().cipher)
     name = f"tumaini-report-{report.start.isoformat()}-{report.end.isoformat()}.csv"
     return Response(
         reports.to_csv(report), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
