@@ -8,8 +8,14 @@
 #
 # Settings (DATABASE_URL, CONTENT_DIR, MODELS_DIR, INSTANCE_DIR) come from the
 # env file, or from the environment when there is none. The output is
-# OUT/tumaini-YYYYmmddTHHMMSSZ.tar.enc (AES-256-CBC, PBKDF2, via openssl) and
-# a .sha256 beside it; its path is printed on the last line.
+# OUT/tumaini-YYYYmmddTHHMMSSZ.tar.enc and a .sha256 beside it; its path is
+# printed on the last line. The file is authenticated encryption, encrypt-then-MAC
+# (deploy/backup_seal.py): AES-256-CBC with PBKDF2 (openssl enc), then
+# HMAC-SHA256 over the whole ciphertext with a key of its own from the same
+# passphrase; restore.sh checks the tag before it decrypts anything.
+#
+# The database password never appears on a command line: pg_dump reads it from
+# a PGPASSFILE (mode 600) in the private staging directory.
 #
 # Message bodies and phone numbers in the database stay encrypted with
 # ENCRYPTION_KEYS, which are not in the backup unless --with-keys is given: keep
@@ -40,6 +46,7 @@ done
 [ -s "$PASSPHRASE_FILE" ] || die "passphrase file $PASSPHRASE_FILE is missing or empty"
 case "$KEEP" in *[!0-9]*) die "--keep must be a whole number" ;; esac
 command -v openssl >/dev/null || die "openssl is needed to encrypt the backup"
+command -v python3 >/dev/null || die "python3 is needed to authenticate the backup"
 
 setting() {
   local name="$1" default="$2" value=""
@@ -66,9 +73,12 @@ mkdir -p "$STAGE/models"
 case "$DATABASE_URL" in
   postgres://* | postgresql://* | postgresql+*://*)
     command -v pg_dump >/dev/null || die "pg_dump is needed (apt-get install postgresql-client)"
-    url="postgresql://${DATABASE_URL#*://}"
+    export PGPASSFILE="$STAGE/.pgpass"
+    url="$(pg_url_without_password "$DATABASE_URL" "$PGPASSFILE")"
+    [ -s "$PGPASSFILE" ] || unset PGPASSFILE  # no password in the URL: ~/.pgpass, or trust
     pg_dump --format=custom --no-owner --no-privileges --file "$STAGE/database.pgdump" "$url" \
       || die "pg_dump failed for the database in DATABASE_URL"
+    rm -f "$STAGE/.pgpass"
     kind=postgresql
     ;;
   sqlite:///*)
@@ -104,7 +114,7 @@ if [ "$WITH_KEYS" = 1 ]; then
 fi
 
 {
-  echo "format=1"
+  echo "format=2"
   echo "created=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "host=$(hostname)"
   echo "database=$kind"
@@ -116,7 +126,8 @@ fi
 mkdir -p "$OUT"
 name="tumaini-$(date -u +%Y%m%dT%H%M%SZ).tar.enc"
 tar -C "$STAGE" -cf - . \
-  | openssl enc -aes-256-cbc -pbkdf2 -iter "$PBKDF2_ITER" -salt -pass "file:$PASSPHRASE_FILE" -out "$OUT/$name.partial"
+  | openssl enc -aes-256-cbc -pbkdf2 -iter "$PBKDF2_ITER" -salt -pass "file:$PASSPHRASE_FILE" \
+  | python3 "$HERE/backup_seal.py" seal --passphrase-file "$PASSPHRASE_FILE" >"$OUT/$name.partial"
 mv "$OUT/$name.partial" "$OUT/$name"
 (cd "$OUT" && sha256sum "$name" >"$name.sha256")
 

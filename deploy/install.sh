@@ -28,7 +28,9 @@
 #   --metrics-allow LIST   extra addresses or networks allowed to read /metrics and /healthz
 #   --webhook-rate N       webhook requests per second per client address (default 50)
 #   --http-port N / --https-port N   (default 80 / 443)
-#   --wheelhouse DIR       install Python packages offline from DIR (deploy/wheelhouse.sh)
+#   --wheelhouse DIR       install Python packages offline from DIR (deploy/wheelhouse.sh), exactly
+#                          the wheels its requirements.lock pins by sha256 (pip --require-hashes)
+#   --wheelhouse-sha256 HEX  the lock's sha256 that wheelhouse.sh printed: refuse any other
 #   --prefix DIR           where releases live (default /opt/tumaini)
 #   --root DIR             write files under DIR instead of /, and skip every step
 #                          that changes the running system (packages, users, services)
@@ -49,7 +51,7 @@ SOURCE_DIR="$(dirname "$HERE")"
 # ---- settings ---------------------------------------------------------------
 DOMAIN="" EMAIL="" CERT="" KEY="" WORKERS=1 WEB_WORKERS=2 WEB=1 LOCAL_SERVICES=1
 UPSTREAM="" WEB_BIND="127.0.0.1:8000" METRICS_ALLOW_LIST="" WEBHOOK_RATE=50 FORWARDED_ALLOW_IPS="127.0.0.1,::1"
-HTTP_PORT=80 HTTPS_PORT=443 WHEELHOUSE="" PREFIX="/opt/tumaini" ROOT="" OS_RELEASE="/etc/os-release"
+HTTP_PORT=80 HTTPS_PORT=443 WHEELHOUSE="" WHEELHOUSE_SHA256="" PREFIX="/opt/tumaini" ROOT="" OS_RELEASE="/etc/os-release"
 ONLY=""
 ALL_STEPS="os packages user code venv env redis database units nginx tls logs release services"
 
@@ -75,6 +77,7 @@ while [ $# -gt 0 ]; do
     --http-port) HTTP_PORT="$2"; shift 2 ;;
     --https-port) HTTPS_PORT="$2"; shift 2 ;;
     --wheelhouse) WHEELHOUSE="$(cd "$2" && pwd)" || die "--wheelhouse $2 is not a directory"; shift 2 ;;
+    --wheelhouse-sha256) WHEELHOUSE_SHA256="$2"; shift 2 ;;
     --prefix) PREFIX="$2"; shift 2 ;;
     --root) ROOT="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
     --os-release) OS_RELEASE="$2"; shift 2 ;;
@@ -206,7 +209,7 @@ step_venv() {
   rm -rf "$venv"
   "$py" -m venv "$venv"
   if [ -n "$WHEELHOUSE" ]; then
-    "$venv/bin/pip" install --quiet --no-index --find-links "$WHEELHOUSE" -r "$RELEASE_DIR/requirements.txt"
+    install_wheelhouse "$venv" "$WHEELHOUSE" "$WHEELHOUSE_SHA256"
   else
     "$venv/bin/pip" install --quiet --upgrade pip
     "$venv/bin/pip" install --quiet -r "$RELEASE_DIR/requirements.txt"
@@ -305,11 +308,17 @@ step_database() {
   password="${password%@127.0.0.1:5432/tumaini}"
   systemctl enable --now postgresql >/dev/null
   say "PostgreSQL: role and database tumaini"
-  runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -v pw="$password" <<'SQL'
+  # The password reaches psql on its standard input, never its command line (visible in ps).
+  local quoted="${password//\\/\\\\}"
+  quoted="${quoted//\'/\'\'}"
+  {
+    printf "\\set pw '%s'\n" "$quoted"
+    cat <<'SQL'
 SELECT 'CREATE ROLE tumaini LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tumaini')\gexec
 ALTER ROLE tumaini WITH LOGIN PASSWORD :'pw';
 SELECT 'CREATE DATABASE tumaini OWNER tumaini' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'tumaini')\gexec
 SQL
+  } | runuser -u postgres -- psql -q -v ON_ERROR_STOP=1
 }
 
 upstream_lines() {

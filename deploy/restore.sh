@@ -3,6 +3,15 @@
 #
 #   bash deploy/restore.sh BACKUP --passphrase-file FILE --database-url URL \
 #        [--create-database] [--content-dir DIR] [--models-dir DIR] [--env-out FILE]
+#        [--allow-unauthenticated] [--env-file /etc/tumaini/env]
+#
+# The backup's HMAC tag is checked over the whole file before anything is
+# decrypted: a damaged or altered backup is refused and nothing is touched.
+# Backups from before authentication (format 1) are refused unless
+# --allow-unauthenticated is given, for a file you know was never out of your
+# hands. The database password never appears on a command line: give --database-url
+# without it and --env-file, whose DATABASE_URL holds it (or use ~/.pgpass); restore.sh
+# hands it to the PostgreSQL tools in a PGPASSFILE.
 #
 # The target database must be empty (--create-database creates it on the same
 # PostgreSQL server); a populated one is refused, never merged into. The
@@ -21,6 +30,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$HERE/lib.sh"
 
 BACKUP="" PASSPHRASE_FILE="" DATABASE_URL_TARGET="" CREATE=0 CONTENT_OUT="" MODELS_DIR="" ENV_OUT=""
+UNAUTHENTICATED=0 ENV_FILE=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,6 +40,8 @@ while [ $# -gt 0 ]; do
     --content-dir) CONTENT_OUT="$2"; shift 2 ;;
     --models-dir) MODELS_DIR="$2"; shift 2 ;;
     --env-out) ENV_OUT="$2"; shift 2 ;;
+    --allow-unauthenticated) UNAUTHENTICATED=1; shift ;;
+    --env-file) ENV_FILE="$2"; shift 2 ;;
     -h | --help) sed -n '2,/^$/p' "$0" | sed -e '/^$/d' -e 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) [ -z "$BACKUP" ] || die "one backup file at a time"; BACKUP="$1"; shift ;;
@@ -49,9 +61,24 @@ fi
 umask 077
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
-if ! openssl enc -d -aes-256-cbc -pbkdf2 -iter 200000 -pass "file:$PASSPHRASE_FILE" -in "$BACKUP" \
-  2>/dev/null | tar -xf - -C "$STAGE" 2>/dev/null; then
-  die "cannot decrypt $BACKUP: wrong passphrase, or the file is damaged"
+decrypt() {
+  openssl enc -d -aes-256-cbc -pbkdf2 -iter 200000 -pass "file:$PASSPHRASE_FILE" 2>/dev/null
+}
+if python3 "$HERE/backup_seal.py" is-sealed "$BACKUP"; then
+  # The tag is checked over the whole file first; not one byte is decrypted unless it matches.
+  python3 "$HERE/backup_seal.py" open --passphrase-file "$PASSPHRASE_FILE" "$BACKUP" >/dev/null 2>&1 \
+    || die "$BACKUP failed authentication: wrong passphrase, or the file was damaged or altered"
+  if ! python3 "$HERE/backup_seal.py" open --passphrase-file "$PASSPHRASE_FILE" "$BACKUP" 2>/dev/null \
+    | decrypt | tar -xf - -C "$STAGE" 2>/dev/null; then
+    die "cannot decrypt $BACKUP: wrong passphrase, or the file is damaged"
+  fi
+elif [ "$UNAUTHENTICATED" = 1 ]; then
+  say "warning: $BACKUP is an older backup without authentication (format 1); restoring as asked"
+  if ! decrypt <"$BACKUP" | tar -xf - -C "$STAGE" 2>/dev/null; then
+    die "cannot decrypt $BACKUP: wrong passphrase, or the file is damaged"
+  fi
+else
+  die "$BACKUP is not an authenticated backup (an older format, or not a Tumaini backup); if it is an old backup that never left your hands, rerun with --allow-unauthenticated"
 fi
 if [ ! -f "$STAGE/BACKUP" ] || [ ! -f "$STAGE/SHA256SUMS" ]; then
   die "cannot decrypt $BACKUP: wrong passphrase, or not a Tumaini backup"
@@ -61,8 +88,16 @@ kind="$(sed -n 's/^database=//p' "$STAGE/BACKUP")"
 say "backup of $(sed -n 's/^created=//p' "$STAGE/BACKUP") from $(sed -n 's/^host=//p' "$STAGE/BACKUP") ($kind)"
 
 restore_postgresql() {
-  local url="postgresql://${DATABASE_URL_TARGET#*://}" name admin tables
+  local url name admin tables
   command -v pg_restore >/dev/null || die "pg_restore is needed (apt-get install postgresql-client)"
+  local fallback=""
+  if [ -n "$ENV_FILE" ]; then
+    [ -r "$ENV_FILE" ] || die "cannot read $ENV_FILE"
+    fallback="$(env_value "$ENV_FILE" DATABASE_URL)"
+  fi
+  export PGPASSFILE="$STAGE/.pgpass"
+  url="$(pg_url_without_password "$DATABASE_URL_TARGET" "$PGPASSFILE" "$fallback")"
+  [ -s "$PGPASSFILE" ] || unset PGPASSFILE  # no password given: ~/.pgpass, or trust, as the system has it
   name="${url##*/}"
   name="${name%%\?*}"
   if [ "$CREATE" = 1 ]; then

@@ -9,7 +9,12 @@
 # built from source here only install there if both match. A container of the
 # server's system works. On the server:
 #
-#   sudo bash deploy/install.sh --wheelhouse /media/usb/wheelhouse ...
+#   sudo bash deploy/install.sh --wheelhouse /media/usb/wheelhouse --wheelhouse-sha256 HEX ...
+#
+# OUT/requirements.lock pins every wheel by sha256 and the server installs with
+# pip --require-hashes. Note the lock's sha256 printed at the end, carried apart
+# from the stick (a message, a note): with --wheelhouse-sha256 the installer
+# refuses a wheelhouse whose lock was changed on the way.
 #
 # Models travel separately: `flask --app bot models bundle OUT.tar` on the
 # connected machine, `flask --app bot models import OUT.tar` on the server.
@@ -34,5 +39,8 @@ say "collecting wheels for requirements.txt into $OUT"
 # server needs no compiler and no network.
 "$BUILD/venv/bin/pip" wheel --quiet --wheel-dir "$OUT" -r "$(dirname "$HERE")/requirements.txt" pip setuptools wheel
 (cd "$OUT" && sha256sum ./*.whl >SHA256SUMS)
+lock_wheelhouse "$OUT"
+say "requirements.lock sha256 $(sha256sum "$OUT/requirements.lock" | cut -d' ' -f1): give it to install.sh as"
+say "  --wheelhouse-sha256 (install.sh installs with pip --require-hashes, exactly these wheels)"
 say "$(find "$OUT" -name '*.whl' | wc -l) wheels, $(du -sh "$OUT" | cut -f1), for $("$PYTHON" -c \
   'import platform; print("Python", platform.python_version(), platform.machine())')"

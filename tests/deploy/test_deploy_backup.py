@@ -203,3 +203,97 @@ def test_backup_refuses_to_write_without_a_passphrase(tmp_path):
     result = run_script("backup.sh", "--out", str(tmp_path / "b"))
     assert result.returncode != 0 and "--passphrase-file is required" in result.stderr
     assert not (tmp_path / "b").exists()
+
+
+def _logging_wrappers(tmp_path: Path, *tools: str) -> tuple[dict[str, str], Path]:
+    """Each tool on PATH replaced by a wrapper that logs its arguments (and the PGPASSFILE it was
+    given, with that file's content) before running the real one."""
+    import os
+
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
+    bin_dir.mkdir(exist_ok=True)
+    for tool in tools:
+        real = require_tool(tool)
+        wrapper = bin_dir / tool
+        wrapper.write_text(f'#!/bin/sh\necho "{tool} $*" >>"{log}"\n'
+                           f'if [ -n "$PGPASSFILE" ] && [ -f "$PGPASSFILE" ]; then '
+                           f'echo "{tool} PGPASSFILE: $(cat "$PGPASSFILE")" >>"{log}"; fi\n'
+                           f'exec "{real}" "$@"\n')
+        wrapper.chmod(0o755)
+    log.touch()
+    return {"PATH": f"{bin_dir}:{os.environ['PATH']}"}, log
+
+
+def _sqlite_backup(tmp_path: Path) -> tuple[Path, Path]:
+    source = f"sqlite:///{tmp_path / 'live' / 'tumaini.db'}"
+    migrate.upgrade(source)
+    env_file, passphrase, _ = _settings(tmp_path, source)
+    return _backup(tmp_path, env_file, passphrase), passphrase
+
+
+def test_an_altered_backup_is_refused_before_anything_is_decrypted(tmp_path):
+    """Someone alters the ciphertext and writes a matching .sha256: the HMAC tag catches it, and
+    openssl is never asked to decrypt the altered file."""
+    import hashlib
+
+    archive, passphrase = _sqlite_backup(tmp_path)
+    assert archive.read_bytes().startswith(b"TUMAINI-BACKUP/2 ")
+    data = bytearray(archive.read_bytes())
+    data[-100] ^= 0x01  # one bit near the end of the ciphertext
+    archive.write_bytes(bytes(data))
+    archive.with_name(archive.name + ".sha256").write_text(f"{hashlib.sha256(data).hexdigest()}  {archive.name}\n")
+    env, log = _logging_wrappers(tmp_path, "openssl")
+    target = tmp_path / "again" / "tumaini.db"
+    result = run_script("restore.sh", str(archive), "--passphrase-file", str(passphrase), "--database-url",
+                        f"sqlite:///{target}", env=env)
+    assert result.returncode != 0 and "failed authentication" in result.stderr
+    assert "enc -d" not in log.read_text(), "nothing is decrypted before the tag matches"
+    assert not target.exists()
+
+
+def test_a_backup_without_authentication_needs_an_explicit_flag(tmp_path):
+    """A backup in the old format (openssl enc alone) is refused, then restored when asked."""
+    import subprocess
+
+    archive, passphrase = _sqlite_backup(tmp_path)
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    opened = subprocess.run(["python3", str(ROOT / "deploy" / "backup_seal.py"), "open", "--passphrase-file",
+                             str(passphrase), str(archive)], capture_output=True, check=True)
+    old = tmp_path / "tumaini-old.tar.enc"
+    old.write_bytes(opened.stdout)  # the ciphertext alone: what format 1 wrote
+    target = tmp_path / "old" / "tumaini.db"
+    refused = run_script("restore.sh", str(old), "--passphrase-file", str(passphrase), "--database-url",
+                         f"sqlite:///{target}")
+    assert refused.returncode != 0 and "--allow-unauthenticated" in refused.stderr and not target.exists()
+    allowed = run_script("restore.sh", str(old), "--passphrase-file", str(passphrase), "--database-url",
+                         f"sqlite:///{target}", "--allow-unauthenticated")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "without authentication" in allowed.stdout and target.exists()
+
+
+@pytest.mark.postgres
+def test_the_database_password_never_reaches_a_command_line(tmp_path, make_postgres_database):
+    """pg_dump, psql and pg_restore get the password from a PGPASSFILE, never in their arguments
+    (any local user can read those in ps)."""
+    password = "pw-in-the-url-4c2e9"
+    with_password = lambda url: url.replace("://postgres@", f"://postgres:{password}@", 1)  # noqa: E731
+    source = make_postgres_database()
+    assert "://postgres@" in source, "the test server's URL names the postgres user"
+    env_file, passphrase, _ = _settings(tmp_path, with_password(source))
+    env, log = _logging_wrappers(tmp_path, "pg_dump", "psql", "pg_restore")
+    result = run_script("backup.sh", "--env-file", str(env_file), "--out", str(tmp_path / "backups"),
+                        "--passphrase-file", str(passphrase), env=env)
+    assert result.returncode == 0, result.stderr
+    archive = Path(result.stdout.strip().splitlines()[-1])
+    target = make_postgres_database(migrated=False, create=False)
+    # The documented restore: the URL without its password, which comes from the env file.
+    result = run_script("restore.sh", str(archive), "--passphrase-file", str(passphrase), "--database-url",
+                        target, "--env-file", str(env_file), "--create-database", env=env)
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text().splitlines()
+    argv = [line for line in calls if "PGPASSFILE:" not in line]
+    assert {line.split()[0] for line in argv} == {"pg_dump", "psql", "pg_restore"}
+    assert not [line for line in argv if password in line], "a password on a command line"
+    assert all(f"PGPASSFILE: *:*:*:*:{password}" in line for line in calls if "PGPASSFILE:" in line)
+    assert len([line for line in calls if "PGPASSFILE:" in line]) == len(argv)
