@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from content.errors import ContentError
+from content.errors import ContentError, ImportRejected
 from content.loader import load_library
 from content.problems import Report
 from content.schema import Library, Status
@@ -22,6 +22,9 @@ from content.validate import validate
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent / "library"
 
+# The web app's check of ``--approved-by``: (email) -> record(detail), raising ImportRejected
+# unless the email is an active admin's; record(detail) writes the audit event.
+IMPORT_APPROVER = "tumaini.import_approver"
 content_cli = AppGroup("content", help="Validate, import and export the content library.")
 
 
@@ -106,16 +109,38 @@ def export_command(out: Path, fmt: str | None, locales: tuple[str, ...]) -> None
 @content_cli.command("import")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
-def import_command(source: Path, dry_run: bool) -> None:
-    """Merge SOURCE (.xlsx, .csv, a CSV folder or a YAML folder) into the library; all or nothing."""
+@click.option("--approved-by", "approver", metavar="EMAIL",
+              help="An admin's account: import statuses as written (approved included), audited.")
+def import_command(source: Path, dry_run: bool, approver: str | None) -> None:
+    """Merge SOURCE (.xlsx, .csv, a CSV folder or a YAML folder) into the library; all or nothing.
+
+    New or changed wording that says "approved" is held for review (a change to approved text
+    as a new version beside it), and changed structures are refused, unless an admin imports
+    with --approved-by, which is checked against the accounts and audited.
+    """
+    record = None
     try:
-        result = import_into(content_dir(), source, dry_run)
+        if approver:
+            check = current_app.extensions.get(IMPORT_APPROVER)
+            if check is None:
+                raise ImportRejected("--approved-by needs the service's accounts: run it as flask --app bot")
+            record = check(approver)
+            if not dry_run:  # audited once the import is known to be valid, before it is written
+                checked = import_into(content_dir(), source, dry_run=True, as_written=True)
+                record({"source": source.name, "texts": checked.texts_in_file,
+                        "summary": checked.report.summary()})
+        result = import_into(content_dir(), source, dry_run, as_written=record is not None)
     except ContentError as exc:
         _fail(exc)
         return
     _show(result.report, quiet_warnings=True)
     verb = "would import" if dry_run else "imported"
     click.echo(f"{verb} {result.texts_in_file} text row(s) from {source}; {result.report.summary()}")
+    for item in result.held:
+        click.echo(f"held for review (in_review, not sent until approved): {item}")
+    if record is not None:
+        click.echo(f"statuses {'would be ' if dry_run else ''}imported as written, approved by {approver}"
+                   f"{'' if dry_run else ' (audited)'}")
     if not dry_run:
         click.echo(f"rewrote {len(result.written)} file(s) in {content_dir()}")
 

@@ -1,7 +1,9 @@
 """Moving a content library between its YAML folder and spreadsheets or other folders.
 
 Import is all or nothing: every bad row is reported with its row number, then the merged
-library is validated, and only a library without errors is written back. Files of kinds
+library is validated, and only a library without errors is written back. An import cannot
+approve its own content: what it changes goes through review (content.import_review) unless
+an admin imports the statuses as written. Files of kinds
 this layer does not own (such as the safety gate's lexicons) are never touched.
 """
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from content.errors import ImportRejected
+from content.import_review import hold_for_review
 from content.loader import load_library, owned_files
 from content.problems import Report
 from content.schema import Library, Settings
@@ -32,6 +35,7 @@ class ImportResult:
     report: Report
     written: tuple[Path, ...]
     texts_in_file: int
+    held: tuple[str, ...] = ()  # held for review: "item/locale@version", "keywords/locale@version"
 
 
 def load_or_empty(content_dir: Path) -> Library:
@@ -93,17 +97,26 @@ def read_update(source: Path) -> Update:
     return update
 
 
-def import_into(content_dir: Path, source: Path, dry_run: bool = False) -> ImportResult:
-    """Merge ``source`` into the library at ``content_dir``; raise ImportRejected on any error."""
+def import_into(content_dir: Path, source: Path, dry_run: bool = False, as_written: bool = False) -> ImportResult:
+    """Merge ``source`` into the library at ``content_dir``; raise ImportRejected on any error.
+
+    New or changed content is held for review; ``as_written`` (an admin's audited choice)
+    keeps the statuses the source gives.
+    """
     update = read_update(source)
-    merged = apply_update(load_or_empty(content_dir), update)
+    base = load_or_empty(content_dir)
+    held: tuple[str, ...] = ()
+    if not as_written:
+        update, holding = hold_for_review(base, update)
+        held = tuple(holding.items)
+    merged = apply_update(base, update)
     report = validate(merged)
     if not report.ok:
         raise ImportRejected(
             f"the imported content has {report.summary()}; nothing was imported", [str(p) for p in report.errors]
         )
     written = () if dry_run else tuple(replace_library_files(content_dir, merged))
-    return ImportResult(merged, report, written, sum(len(t) for t in update.texts.values()))
+    return ImportResult(merged, report, written, sum(len(t) for t in update.texts.values()), held)
 
 
 def replace_library_files(content_dir: Path, library: Library) -> list[Path]:

@@ -15,11 +15,13 @@ def init_app(app: Flask) -> None:
     """Register the portal, its translations and its CLI on the app."""
     from flask import request
 
-    from bot.portal import delivery, i18n, security
+    from bot.portal import delivery, i18n, imports, security
     from bot.portal.blueprint import portal
     from bot.portal.cli import users_cli
+    from content.cli import IMPORT_APPROVER
 
     i18n.init_app(app)
+    app.extensions[IMPORT_APPROVER] = imports.approver
     app.jinja_env.globals["static_version"] = delivery.static_version
     app.register_blueprint(portal)
     app.cli.add_command(users_cli)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask.testing import FlaskCliRunner
 
-from content.cli import DEFAULT_CONTENT_DIR
+from content.cli import DEFAULT_CONTENT_DIR, IMPORT_APPROVER
 from content.loader import load_library
 
 Runner = Callable[[Path], FlaskCliRunner]
@@ -53,6 +53,16 @@ def test_load_errors_fail_cleanly(cli_runner: Runner, make_library: Callable[...
     assert "en/bad.yaml:2: expected a block of 'key: value' lines here" in result.output
 
 
+class RecordingApprover:
+    """The web app's --approved-by check, as a fake: every email is an admin; records are kept."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, dict]] = []
+
+    def __call__(self, email: str) -> Callable[[dict], None]:
+        return lambda detail: self.records.append((email, detail))
+
+
 def test_export_then_import_through_the_cli(
     cli_runner: Runner, make_library: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -62,13 +72,21 @@ def test_export_then_import_through_the_cli(
     assert exported.exit_code == 0, exported.output
     target = tmp_path / "fresh"
     target_runner = cli_runner(target)
-    dry = target_runner.invoke(args=["content", "import", "--dry-run", str(tmp_path / "out.xlsx")])
+    approver = RecordingApprover()
+    target_runner.app.extensions[IMPORT_APPROVER] = approver
+    # A whole library into an empty folder is new content: only an admin may import it as approved.
+    refused = target_runner.invoke(args=["content", "import", "--dry-run", str(tmp_path / "out.xlsx")])
+    assert refused.exit_code == 1 and "--approved-by" in refused.output
+    dry = target_runner.invoke(args=["content", "import", "--dry-run", "--approved-by", "lead@example.org",
+                                     str(tmp_path / "out.xlsx")])
     assert dry.exit_code == 0, dry.output
     assert "would import" in dry.output
-    assert not target.exists()
-    done = target_runner.invoke(args=["content", "import", str(tmp_path / "out.xlsx")])
+    assert not target.exists() and approver.records == []
+    done = target_runner.invoke(args=["content", "import", "--approved-by", "lead@example.org",
+                                      str(tmp_path / "out.xlsx")])
     assert done.exit_code == 0, done.output
     assert load_library(target) == load_library(source)
+    assert [email for email, _ in approver.records] == ["lead@example.org"]
 
 
 def test_import_of_bad_rows_fails_with_row_numbers(

@@ -42,7 +42,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def test_round_trip_loses_nothing(
     exported: dict[str, Path], starter_library: Library, tmp_path: Path, fmt: str
 ) -> None:
-    result = import_into(tmp_path / "fresh", exported[fmt])
+    # A whole library into an empty folder: an admin's import, statuses as written.
+    result = import_into(tmp_path / "fresh", exported[fmt], as_written=True)
     assert result.report.ok
     assert load_library(tmp_path / "fresh") == starter_library
 
@@ -83,14 +84,23 @@ def test_translator_csv_updates_one_text(library_copy: Path, tmp_path: Path) -> 
         else None
     )
 
-    import_into(library_copy, sheet)
+    result = import_into(library_copy, sheet)
 
+    # The sheet says "approved", but an import approves nothing: the new wording waits for review.
     updated = {m.id: m for m in load_library(library_copy).messages}
-    swahili = updated["onboarding.welcome"].text("sw")
-    assert swahili is not None and swahili.status == Status.APPROVED
+    served = updated["onboarding.welcome"].text("sw")  # what people are sent: the approved wording, as it was
+    assert served is None or not served.sms.startswith("Karibu Tumaini. Mimi ni huduma")
+    swahili = updated["onboarding.welcome"].text("sw", approved_only=False)
+    assert swahili is not None and swahili.status == Status.IN_REVIEW
+    assert swahili.sms.startswith("Karibu Tumaini. Mimi ni huduma")
     assert swahili.provenance.language_reviewer == "A. Reviewer, 2024-05-01"
+    assert result.held == (f"onboarding.welcome/sw@{swahili.version}",)
     untouched = updated["onboarding.consent"].text("sw")  # still the demonstration text, unsigned
     assert untouched is not None and untouched.provenance.language_reviewer.startswith("pending")
+    # An admin's import (audited by the web app) takes the status as written.
+    import_into(library_copy, sheet, as_written=True)
+    swahili = {m.id: m for m in load_library(library_copy).messages}["onboarding.welcome"].text("sw")
+    assert swahili is not None and swahili.status == Status.APPROVED
     if lexicon is not None:
         assert (library_copy / "en/crisis_lexicon.yaml").read_bytes() == lexicon
 
@@ -182,9 +192,13 @@ def test_import_a_yaml_translation_pack(library_copy: Path, tmp_path: Path) -> N
         import_into(tmp_path / "empty", pack)
     import_into(library_copy, pack)
     store_text = {m.id: m for m in load_library(library_copy).messages}["fallback.media_only"]
-    assert store_text.text("sw").version == 2  # type: ignore[union-attr]
-    assert store_text.text("sw", approved_only=False).version == 2  # type: ignore[union-attr]
+    held = store_text.text("sw", approved_only=False)
+    assert held is not None and (held.version, held.status) == (2, Status.IN_REVIEW)  # for review, not sent
+    assert store_text.text("sw") is None
     assert store_text.text("en") is not None
+    import_into(library_copy, pack, as_written=True)
+    store_text = {m.id: m for m in load_library(library_copy).messages}["fallback.media_only"]
+    assert store_text.text("sw").version == 2  # type: ignore[union-attr]
 
 
 def test_misspelt_id_is_caught(library_copy: Path, tmp_path: Path) -> None:
