@@ -168,3 +168,51 @@ def test_the_case_page_and_reports_work_on_an_unlinked_case(world, twilio_standi
     report = browser.get("/portal/reports.csv?days=90")
     assert report.status_code == 200
     assert re.search(r"escalations_opened,(high|imminent),,1", report.get_data(as_text=True))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
+    from tests.conftest import throwaway_postgres
+
+    with throwaway_postgres("tumaini_health") as url:
+        yield url
+
+
+def test_upgrading_keeps_out_health_events_written_in_clear_before(empty_database):
+    """Events written in clear before sealing existed cannot be sealed by a migration (no key), so
+    the migration turns them into the unlinked daily aggregates the retention job makes."""
+    from bot import migrate
+    from core.db import make_engine
+
+    url = empty_database
+    migrate.upgrade(url, "0010")
+    engine = make_engine(url)
+    events = [("screening_completed", {"instrument": "phq9", "band": "severe", "score": 22}),
+              ("crisis:imminent", {}), ("safety.concern", {"rules": ["en.distress"]}),
+              ("reply.composed", {"inbound_id": 1, "content": "crisis.immediate@1", "kind": "crisis"}),
+              ("reply.composed", {"inbound_id": 1, "content": "menu.main@1", "kind": "reply"})]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO contacts (id, phone_hash, phone_enc, channel, opted_out, paused, state, "
+                          "created_at) VALUES (7, 'h', :e, 'sms', false, false, '{}', CURRENT_TIMESTAMP)"),
+                     {"e": b"x"})
+        for action, detail in events:
+            conn.execute(text("INSERT INTO audit_events (created_at, actor, action, contact_id, detail) "
+                              "VALUES ('2026-11-03 14:25:31', 'worker', :a, 7, :d)"),
+                         {"a": action, "d": json.dumps(detail)})
+    migrate.upgrade(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT action, contact_id, detail, created_at FROM audit_events ORDER BY id")).all()
+    engine.dispose()
+    kept = [(action, contact_id, json.loads(detail) if isinstance(detail, str) else detail)
+            for action, contact_id, detail, _ in rows]
+    assert kept == [
+        ("screening_completed", None, {"instrument": "phq9", "band": "severe"}),
+        ("crisis:imminent", None, {}),
+        ("safety.concern", None, {}),
+        ("reply.composed", None, {"content": "crisis.immediate@1", "kind": "crisis"}),
+        ("reply.composed", 7, {"inbound_id": 1, "content": "menu.main@1", "kind": "reply"}),
+    ]
+    assert all(str(created)[11:19] == "00:00:00" for *_, created in rows[:4])
