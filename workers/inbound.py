@@ -192,8 +192,8 @@ def _builtin_crisis_reply(services: Services, session: Session, contact: Contact
     fallback = Outcome(state=contact.state or {})
     fallback.replies.append(builtin.reply(engine.content, region_id, contact.locale or engine.content.default_locale))
     _store_replies(services, session, contact, message, fallback)
-    session.add(AuditEvent(actor="worker", action="crisis.builtin_reply", contact_id=contact.id,
-                           detail={"inbound_id": message.id}))
+    session.add(health.event(services.cipher, "worker", "crisis.builtin_reply", contact.id,
+                             {"inbound_id": message.id}))
     session.commit()
 
 

@@ -61,8 +61,8 @@ class HealthReport:
 
 
 # Audit events about a case that name the person; they go with the case's link to them.
-CASE_EVENTS = ("case.alerted", "case.acknowledged", "escalation.closed", "staff_reply.queued", "phone.revealed",
-               "conversation.viewed")
+CASE_EVENTS = ("case.alerted", "case.acknowledged", "case.raised", "case.person_replied", "escalation.closed",
+               "staff_reply.queued", "phone.revealed", "conversation.viewed", "staff_sms.received")
 
 
 def _as_date(value: object) -> date:
