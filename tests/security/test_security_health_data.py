@@ -188,7 +188,7 @@ def test_upgrading_keeps_out_health_events_written_in_clear_before(empty_databas
     from core.db import make_engine
 
     url = empty_database
-    migrate.upgrade(url, "0010")
+    migrate.upgrade(url, "0011_error_kind")
     engine = make_engine(url)
     events = [("screening_completed", {"instrument": "phq9", "band": "severe", "score": 22}),
               ("crisis:imminent", {}), ("safety.concern", {"rules": ["en.distress"]}),

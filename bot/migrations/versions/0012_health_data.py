@@ -8,8 +8,8 @@ screening replies) cannot be sealed here, where no key is at hand, so they are k
 each becomes the unlinked aggregate the retention job makes of a sealed one past its time (its
 action and the instrument, band or content id only; no score, no rule, no person; the day only).
 
-Revision ID: 0011_health_data
-Revises: 0010
+Revision ID: 0012_health_data
+Revises: 0011_error_kind
 """
 
 from datetime import datetime
@@ -17,8 +17,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_health_data"
-down_revision = "0010"
+revision = "0012_health_data"
+down_revision = "0011_error_kind"
 branch_labels = None
 depends_on = None
 
