@@ -28,7 +28,7 @@ def world(config, starter_content):
     cfg = replace(config, RETENTION_DAYS=30, HEALTH_RETENTION_DAYS=60)
     app = create_app(cfg)
     services = Services(cfg)
-    services.__dict__["content"] = starter_content
+    services.__dict__["library"] = starter_content
     runtime.install(services)
     yield app, app.test_client(), services
     services.close()
