@@ -18,8 +18,9 @@ and the import audited by the web app (``tumaini.import_approver``; see bot.port
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 from content.errors import ImportRejected
 from content.schema import Glossary, KeywordSet, Library, Status, Text
