@@ -10,10 +10,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.services import Services
+from core import health
 from core.crypto import Cipher, new_key
 from core.tables import AuditEvent, CaseKind, Contact, Escalation, OutboxMessage, utcnow
 from tests.conftest import make_config
-from workers import sealed
 from workers.handoff import case_for_turn
 
 
@@ -58,12 +58,27 @@ def test_the_owner_is_in_the_conversation_for_the_set_time_after_their_reply(tmp
 def test_screening_answers_and_offers_are_sealed_in_the_stored_state():
     cipher = Cipher([new_key()])
     state = {"flow": "screening", "instrument": "phq9", "answers": [3, 2, 1], "offer": "phq9"}
-    stored = sealed.seal(cipher, state)
-    assert set(stored) == {"flow", "instrument", "sealed"} and "3, 2" not in repr(stored)
-    assert sealed.unseal(cipher, stored) == state
-    assert sealed.seal(cipher, {"flow": "menu"}) == {"flow": "menu"}
+    contact = Contact(state={})
+    health.store_state(cipher, contact, state)
+    # The whole state is sealed (core.health): not even the flow or the instrument shows.
+    assert contact.state == {} and b"phq9" not in contact.state_enc and b"3, 2" not in contact.state_enc
+    assert health.open_state(cipher, contact) == state
+    health.store_state(cipher, contact, {})
+    assert contact.state_enc is None and health.open_state(cipher, contact) == {}
 
 
 def test_a_seal_under_a_removed_key_is_dropped_not_fatal():
-    stored = sealed.seal(Cipher([new_key()]), {"flow": "screening", "instrument": "phq9", "answers": [1]})
-    assert sealed.unseal(Cipher([new_key()]), stored) == {"flow": "screening", "instrument": "phq9"}
+    contact = Contact(state={})
+    health.store_state(Cipher([new_key()]), contact, {"flow": "screening", "instrument": "phq9", "answers": [1]})
+    assert health.open_state(Cipher([new_key()]), contact) == {}
+
+
+def test_a_state_stored_with_only_its_answers_sealed_still_opens():
+    """States written before whole-state sealing kept their answers in a ``sealed`` field."""
+    import base64
+    import json
+
+    cipher = Cipher([new_key()])
+    blob = base64.b64encode(cipher.encrypt(json.dumps({"answers": [2]}), b"state")).decode()
+    contact = Contact(state={"flow": "screening", "instrument": "phq9", "sealed": blob})
+    assert health.open_state(cipher, contact) == {"flow": "screening", "instrument": "phq9", "answers": [2]}
