@@ -8,89 +8,39 @@ day and hour staff come back, with the emergency numbers for now.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.exceptions import TumainiError
+from core.hours import InvalidHours, WeeklyHours
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_BLOCK = re.compile(r"^(?:(?P<d1>[a-z]{3})(?:-(?P<d2>[a-z]{3}))?\s+)?(?P<t1>\d{1,2}:\d{2})-(?P<t2>\d{1,2}:\d{2})$")
 LOOKAHEAD_DAYS = 8
 
 
-class InvalidStaffedHours(TumainiError):
+class InvalidStaffedHours(InvalidHours):
     """Staffed hours that cannot be read."""
-
-
-def _clock(text: str) -> time:
-    hours, _, minutes = text.partition(":")
-    h, m = int(hours), int(minutes)
-    if h == 24 and m == 0:
-        return time(23, 59, 59)
-    if not (0 <= h < 24 and 0 <= m < 60):
-        raise InvalidStaffedHours(f"{text!r} is not a time of day")
-    return time(h, m)
-
-
-@dataclass(frozen=True)
-class Block:
-    days: frozenset[int]  # 0 = Monday
-    start: time
-    end: time  # after start: a block does not cross midnight
 
 
 @dataclass(frozen=True)
 class StaffedHours:
     """Local weekly hours, e.g. ``mon-fri 08:00-17:00, sat 09:00-12:00``; empty means none."""
 
-    blocks: tuple[Block, ...] = ()
+    week: WeeklyHours = WeeklyHours()
 
     @classmethod
     def parse(cls, text: str) -> StaffedHours:
-        blocks = []
-        for part in filter(None, (p.strip().lower() for p in text.split(","))):
-            match = _BLOCK.match(part)
-            if not match:
-                raise InvalidStaffedHours(f"cannot read {part!r}")
-            d1, d2 = match["d1"], match["d2"]
-            if d1 is None:
-                days = frozenset(range(7))
-            else:
-                if d1 not in DAYS or (d2 is not None and d2 not in DAYS):
-                    raise InvalidStaffedHours(f"unknown day in {part!r} (use mon, tue, ... sun)")
-                first, last = DAYS.index(d1), DAYS.index(d2 or d1)
-                days = (
-                    frozenset(range(first, last + 1))
-                    if first <= last
-                    else frozenset(list(range(first, 7)) + list(range(0, last + 1)))
-                )
-            start, end = _clock(match["t1"]), _clock(match["t2"])
-            if end <= start:
-                raise InvalidStaffedHours(f"{part!r} ends before it starts")
-            blocks.append(Block(days, start, end))
-        return cls(tuple(blocks))
+        try:
+            return cls(WeeklyHours.parse(text))
+        except InvalidHours as exc:
+            raise InvalidStaffedHours(str(exc)) from None
 
     def covers(self, local: datetime) -> bool:
-        clock = local.time()
-        return any(local.weekday() in b.days and b.start <= clock < b.end for b in self.blocks)
+        return self.week.covers(local)
 
     def next_start(self, local: datetime) -> datetime | None:
         """The next local moment a block begins, after ``local``."""
-        best = None
-        for offset in range(LOOKAHEAD_DAYS):
-            day = (local + timedelta(days=offset)).date()
-            for b in self.blocks:
-                if day.weekday() not in b.days:
-                    continue
-                start = datetime.combine(day, b.start, tzinfo=local.tzinfo)
-                if start > local and (best is None or start < best):
-                    best = start
-            if best is not None:
-                return best
-        return None
+        return self.week.next_start(local)
 
 
 @dataclass(frozen=True)
