@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -22,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from translation import manifest as manifests
+from translation import store_convert as convert
 from translation.manifest import MANIFEST_NAME, Problem
+from translation.store_bundle import BundleInfo, create_bundle, import_bundle
 from translation.store_errors import (
     DownloadError,
     MissingDependency,
@@ -31,19 +32,12 @@ from translation.store_errors import (
     StoreError,
     UnknownModel,
 )
+from translation.store_names import check_name
 from translation.store_registry import KnownModel, known_models, manifest_source
 
 log = logging.getLogger(__name__)
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 QUANTIZATION = "int8"
-
-
-def check_name(name: str) -> str:
-    """Model names become directory names; refuse anything that could escape MODELS_DIR."""
-    if not NAME_PATTERN.match(name) or name.endswith((".tmp",)):
-        raise StoreError(f"{name!r} is not a valid model name (letters, digits, '.', '_' and '-' only)")
-    return name
 
 
 @dataclass(frozen=True)
@@ -145,8 +139,6 @@ class ModelStore:
         languages = languages if languages is not None else (known.languages if known else None)
         if not licence or not languages:
             raise StoreError(f"model {name!r} needs --licence and --languages (it is not in the registry)")
-        from translation import store_convert as convert
-
         workdir = self.workdir(".install-")
         try:
             built = workdir / name
@@ -174,8 +166,6 @@ class ModelStore:
 
     def _fetch_and_convert(self, known: KnownModel, workdir: Path, built: Path) -> str:
         """Try the registry's sources in order; return the one that worked (recorded in the manifest)."""
-        from translation import store_convert as convert
-
         failures: list[str] = []
         for source in known.sources:
             kind_of_source, _, ref = source.partition(":")
@@ -196,10 +186,8 @@ class ModelStore:
             raise DownloadError(failures[0])
         raise DownloadError(f"could not install {known.name} from any source: " + " | ".join(failures))
 
-    def bundle(self, out: Path, names: list[str] | None = None) -> Any:
+    def bundle(self, out: Path, names: list[str] | None = None) -> BundleInfo:
         """Write a bundle of the named (default: all) models; see translation.store_bundle."""
-        from translation.store_bundle import create_bundle
-
         models = [self.get(name) for name in names] if names else self.installed()
         if not models:
             raise StoreError(f"no models to bundle in {self.models_dir}")
@@ -208,7 +196,5 @@ class ModelStore:
     def import_bundle(self, bundle: Path, *, replace: bool = False,
                       expect_digest: str | None = None) -> list[InstalledModel]:
         """Verify every checksum of a bundle, then install all its models or none."""
-        from translation.store_bundle import import_bundle
-
         names = import_bundle(self, Path(bundle), replace=replace, expect_digest=expect_digest)
         return [self.get(name) for name in names]

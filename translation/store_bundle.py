@@ -29,14 +29,12 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from translation import manifest as manifests
 from translation.manifest import MANIFEST_NAME
 from translation.store_errors import BundleError, ModelExists, StoreError
-
-if TYPE_CHECKING:
-    from translation.store import ModelStore
+from translation.store_names import check_name
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +54,15 @@ class BundleInfo:
     digest: str
     models: dict[str, str]  # name -> model version
     size_bytes: int
+
+
+class ModelDirectory(Protocol):
+    """What an import needs of the model store (translation.store.ModelStore): where a model
+    lives, a work directory on the same filesystem, and the rename that puts a model in place."""
+
+    def path(self, name: str) -> Path: ...
+    def workdir(self, prefix: str) -> Path: ...
+    def place(self, built: Path, name: str, replace: bool, workdir: Path) -> Path: ...
 
 
 def _open_for_writing(path: Path, compressed: bool) -> tarfile.TarFile:
@@ -157,8 +164,6 @@ def _read_header(tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo]) -> t
 
 
 def _check_listing(header: dict[str, Any], members: dict[str, tarfile.TarInfo]) -> None:
-    from translation.store import check_name
-
     for name in header["models"]:
         try:
             check_name(name)
@@ -195,7 +200,7 @@ def _extract_verified(tar: tarfile.TarFile, member: tarfile.TarInfo, expected: s
         raise BundleError(f"bundle is corrupted or tampered: checksum mismatch for {member.name!r}; {_NOTHING}")
 
 
-def import_bundle(store: ModelStore, bundle: Path, *, replace: bool = False,
+def import_bundle(store: ModelDirectory, bundle: Path, *, replace: bool = False,
                   expect_digest: str | None = None) -> list[str]:
     """Install every model in ``bundle`` into ``store`` or none of them; return the model names."""
     if not bundle.is_file():
