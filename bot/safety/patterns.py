@@ -8,6 +8,9 @@ pattern is a phrase in the language itself, with four helpers:
 - a ``?`` after a word or group makes it optional: ``(really|so)? tired of life``.
 - ``~`` (or ``~2``) allows up to three (or two) words in between:
   ``want ~ die`` matches "want to just die".
+- a ``+`` after a word matches its English inflections too: ``kill+``
+  matches kills, killed, killing and "killin"; ``take+`` matches took and
+  taken (``inflect.py``).
 
 A pattern starting with ``re:`` is a sequence of regular expressions, one per
 word, separated by spaces; each must match a whole word of the normalised
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 from itertools import product
 
 from bot.safety.exceptions import LexiconError
+from bot.safety.inflect import IRREGULAR_BASES, MIN_BASE, base_form, bases
 from bot.safety.normalize import normalise
 
 _GAP = re.compile(r"^~(\d*)$")
@@ -83,6 +87,13 @@ class WordRegex:
         return self.regex.fullmatch(word) is not None
 
 
+@dataclass(frozen=True)
+class Inflected:
+    """``kill+``: the base form ``kil`` (normalised) in any English inflection."""
+
+    base: str
+
+
 ANY = ("*",)  # a bare "*" word: matches any one word
 
 
@@ -93,7 +104,7 @@ class Gap:
     size: int
 
 
-Symbol = Hashable  # a literal word (str), a Glob, a WordRegex, ANY or a Gap
+Symbol = Hashable  # a literal word (str), a Glob, a WordRegex, an Inflected, ANY or a Gap
 Sequence_ = tuple[Symbol, ...]
 
 
@@ -121,7 +132,14 @@ def _split_top(text: str, sep: str) -> list[str]:
 
 
 def _word(word: str) -> list[Sequence_]:
-    """The sequences of one word: literal tokens, or one wildcard word."""
+    """The sequences of one word: literal tokens, one wildcard word or one inflected word."""
+    if word.endswith("+") and len(word) > 1:
+        if "*" in word:
+            raise LexiconError(f"a word cannot have both a wildcard and '+': {word!r}")
+        base = base_form(word[:-1])
+        if not base or " " in base or (len(base) < MIN_BASE and base not in IRREGULAR_BASES):
+            raise LexiconError(f"'+' needs one word of at least {MIN_BASE} letters before it: {word!r}")
+        return [(Inflected(base),)]
     if "*" not in word:
         toks = normalise(word).split()
         return [tuple(toks)] if toks else []
@@ -238,6 +256,7 @@ class Automaton:
         self._suffix_globs: dict[str, list[Glob]] = {}
         self._inner_globs: list[Glob] = []
         self._regexes: list[WordRegex] = []
+        self._inflected: set[str] = set()
         self._known: set[Symbol] = set()
         self._aliases: dict[str, tuple[str, ...]] = {}
         self._clitics: tuple[str, ...] = ()
@@ -254,6 +273,8 @@ class Automaton:
         self._known.add(sym)
         if isinstance(sym, WordRegex):
             self._regexes.append(sym)
+        elif isinstance(sym, Inflected):
+            self._inflected.add(sym.base)
         elif isinstance(sym, Glob):
             if sym.prefix:
                 self._prefix_globs.setdefault(sym.prefix, []).append(sym)
@@ -303,11 +324,16 @@ class Automaton:
 
         A word with known spellings matches what each of them matches, as well
         as what it matches itself; a word that starts with a clitic prefix also
-        matches what it matches without it. Both add readings, never take one away.
+        matches what it matches without it; an inflected word matches the
+        ``base+`` patterns of the base forms it could inflect. All add
+        readings, never take one away.
         """
         found: list[Symbol] = [ANY]
+        inflected = self._inflected
         for form in self._forms(word):
             found.append(form)
+            if inflected:
+                found.extend(Inflected(base) for base in bases(form) if base in inflected)
             if len(form) > MAX_WORD:
                 continue
             for k in range(1, min(len(form), self._max_prefix) + 1):
