@@ -28,6 +28,7 @@ COMMAND_GROUPS = (
     ("translation.cli", "translate_cli"),
     ("translation.store_cli", "models_cli"),
     ("bot.safety.cli", "safety_cli"),
+    ("bot.erasure_cli", "erasure_cli"),
 )
 
 
@@ -66,14 +67,22 @@ def _refuse_placeholder_regions(library) -> None:
 @click.command("release")
 @with_appcontext
 def release() -> None:
-    """The release step: migrate the database, then load the content library into it.
+    """The release step: migrate the database, replay recorded erasures, then load the content
+    library into it.
 
     Loading is idempotent and never overwrites a version already in the database,
-    so a release cannot undo a review made in the portal.
+    so a release cannot undo a review made in the portal. Replaying the erasure ledger finds
+    nobody in normal running; after a database was restored by hand, it erases again whoever
+    the backup brought back. A broken ledger line is reported here, not fatal: the service
+    must still start; `flask --app bot erasure replay` fails on it.
     """
+    from bot.erasure_cli import replay_ledgers
     from content.db import load_library_into
 
     migrate.upgrade(current_app.config["TUMAINI_CONFIG"].database_url)
+    if _services().erasure_ledger.path.exists() and replay_ledgers():
+        click.echo("warning: the erasure ledger has lines that could not be trusted (above): run "
+                   "`flask --app bot erasure replay` and find out why", err=True)
     services = _services()
     library = services.library  # validates the library; an invalid one fails the release
     if current_app.config["TUMAINI_CONFIG"].production:

@@ -15,6 +15,7 @@ from bot.channels.twilio import TwilioMessaging
 from core.config import Config
 from core.crypto import Cipher, Pseudonymiser
 from core.db import Database
+from core.erasure_ledger import ErasureLedger, ledger_key
 from core.queue import JobQueue, connect
 
 if TYPE_CHECKING:
@@ -37,6 +38,10 @@ class Services:
     @cached_property
     def pseudonymise(self) -> Pseudonymiser:
         return Pseudonymiser(self.config.HMAC_KEY)
+
+    @cached_property
+    def erasure_ledger(self) -> ErasureLedger:
+        return ErasureLedger(self.config.erasure_ledger_path, ledger_key(self.config.HMAC_KEY))
 
     @cached_property
     def redis(self) -> Any:

@@ -100,6 +100,9 @@ class Config:
     # close), then dropped or kept only as unlinked aggregates (core.health).
     HEALTH_RETENTION_DAYS: int = 90
     ERASURE_DELAY_S: int = 120  # DELETE: time for the confirmation to go out before everything is erased
+    # The erasure ledger (core.erasure_ledger): an absolute path, outside the database and its backups.
+    # Empty: erasure-ledger.jsonl in INSTANCE_DIR.
+    ERASURE_LEDGER: str = ""
     # Messages one sender may have fully answered per minute; past it the safety gate still reads
     # every message, STOP and the other keywords still work, and the person is told once to slow down.
     INBOUND_PER_MINUTE: int = 12
@@ -199,6 +202,10 @@ class Config:
         return self.DATABASE_URL or f"sqlite:///{Path(self.INSTANCE_DIR) / 'tumaini.db'}"
 
     @property
+    def erasure_ledger_path(self) -> Path:
+        return Path(self.ERASURE_LEDGER) if self.ERASURE_LEDGER else Path(self.INSTANCE_DIR) / "erasure-ledger.jsonl"
+
+    @property
     def send_backoff(self) -> tuple[int, ...]:
         return tuple(int(v) for v in self.SEND_BACKOFF_S)
 
@@ -244,6 +251,9 @@ class Config:
             raise ConfigError("ENCRYPTION_KEYS must hold at least one key")
         if self.RETENTION_DAYS < 1 or self.HEALTH_RETENTION_DAYS < 1:
             raise ConfigError("RETENTION_DAYS and HEALTH_RETENTION_DAYS must be at least 1 (days)")
+        if self.ERASURE_LEDGER and not Path(self.ERASURE_LEDGER).is_absolute():
+            raise ConfigError(f"ERASURE_LEDGER must be an absolute path (it must not move with the release), "
+                              f"not {self.ERASURE_LEDGER!r}")
         if self.SMS_SEGMENT_BUDGET < 1:
             raise ConfigError("SMS_SEGMENT_BUDGET must be at least 1")
         if self.PROCESSING_LEASE_S <= self.JOB_TIMEOUT_S:

@@ -3,7 +3,7 @@
 #
 #   bash deploy/restore.sh BACKUP --passphrase-file FILE --database-url URL \
 #        [--create-database] [--content-dir DIR] [--models-dir DIR] [--env-out FILE]
-#        [--allow-unauthenticated] [--env-file /etc/tumaini/env]
+#        [--allow-unauthenticated] [--env-file /etc/tumaini/env] [--ledger FILE]... [--no-replay]
 #
 # The backup's HMAC tag is checked over the whole file before anything is
 # decrypted: a damaged or altered backup is refused and nothing is touched.
@@ -21,6 +21,15 @@
 # with `flask --app bot models import BUNDLE`. --env-out writes the settings
 # file if the backup was made --with-keys.
 #
+# Then recorded erasures are replayed: everyone the erasure ledger names who is back
+# in the restored database (the backup predates their DELETE) is erased again, with
+# `flask --app bot erasure replay` on the restored database. The ledger is not in any
+# backup; it is found through the settings: --env-file, else the --env-out file, else
+# the environment (ERASURE_LEDGER, or erasure-ledger.jsonl in INSTANCE_DIR). --ledger
+# names ledger files instead (repeat it for each worker machine's). A ledger line that
+# fails its integrity check is reported and the script fails, after replaying every
+# sound line. --no-replay skips this: then run the command yourself before starting.
+#
 # Stop the workers and web first (systemctl stop tumaini.target), restore,
 # point DATABASE_URL at the restored database, then start them again.
 # shellcheck source-path=SCRIPTDIR
@@ -30,7 +39,8 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$HERE/lib.sh"
 
 BACKUP="" PASSPHRASE_FILE="" DATABASE_URL_TARGET="" CREATE=0 CONTENT_OUT="" MODELS_DIR="" ENV_OUT=""
-UNAUTHENTICATED=0 ENV_FILE=""
+UNAUTHENTICATED=0 ENV_FILE="" REPLAY=1 RESTORED_URL=""
+LEDGERS=()
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,6 +52,8 @@ while [ $# -gt 0 ]; do
     --env-out) ENV_OUT="$2"; shift 2 ;;
     --allow-unauthenticated) UNAUTHENTICATED=1; shift ;;
     --env-file) ENV_FILE="$2"; shift 2 ;;
+    --ledger) LEDGERS+=(--ledger "$2"); shift 2 ;;
+    --no-replay) REPLAY=0; shift ;;
     -h | --help) sed -n '2,/^$/p' "$0" | sed -e '/^$/d' -e 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) [ -z "$BACKUP" ] || die "one backup file at a time"; BACKUP="$1"; shift ;;
@@ -112,6 +124,7 @@ restore_postgresql() {
   [ "$tables" = 0 ] || die "the target database $name is not empty ($tables tables): restore into a fresh one"
   pg_restore --no-owner --no-privileges --exit-on-error --single-transaction -d "$url" "$STAGE/database.pgdump" \
     || die "pg_restore failed; the target database was left unchanged"
+  RESTORED_URL="$url"
 }
 
 restore_sqlite() {
@@ -119,6 +132,7 @@ restore_sqlite() {
   [ ! -e "$path" ] || die "$path exists: restore into a new SQLite file"
   mkdir -p "$(dirname "$path")"
   cp "$STAGE/database.sqlite" "$path"
+  RESTORED_URL="$DATABASE_URL_TARGET"
 }
 
 case "$kind:$DATABASE_URL_TARGET" in
@@ -158,5 +172,36 @@ if [ -n "$ENV_OUT" ]; then
   cp "$STAGE/env" "$ENV_OUT"
   chmod 600 "$ENV_OUT"
   say "settings (with keys) written to $ENV_OUT"
+fi
+
+# The service's own command, with its settings (sourced as the release step does) and the
+# restored database; the password stays in the private PGPASSFILE, which libpq reads.
+replay_erasures() {
+  local app_dir settings
+  app_dir="$(dirname "$HERE")"
+  settings="${ENV_FILE:-$ENV_OUT}"
+  [ -x "$app_dir/.venv/bin/python" ] \
+    || die "database restored, but erasures were NOT replayed: no $app_dir/.venv; run \`flask --app bot erasure replay\` with DATABASE_URL set to the restored database before starting the service"
+  if [ -n "$settings" ]; then
+    [ -r "$settings" ] || die "database restored, but erasures were NOT replayed: cannot read $settings"
+    say "replaying recorded erasures (settings from $settings)"
+  else
+    say "replaying recorded erasures (settings from the environment)"
+  fi
+  (
+    if [ -n "$settings" ]; then
+      set -a
+      # shellcheck disable=SC1090 # the service's env file, as the release step reads it
+      . "$settings"
+      set +a
+    fi
+    export DATABASE_URL="$RESTORED_URL"
+    cd "$app_dir" && exec .venv/bin/python -m flask --app bot erasure replay "${LEDGERS[@]}"
+  ) || die "database restored, but the erasure replay reported problems (above): resolve them before the service starts, then run \`flask --app bot erasure replay\` again"
+}
+if [ "$REPLAY" = 1 ]; then
+  replay_erasures
+else
+  say "warning: recorded erasures were NOT replayed (--no-replay): run \`flask --app bot erasure replay\` on the restored database before the service starts, or people who asked to be erased come back"
 fi
 say "restore complete"

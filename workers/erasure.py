@@ -16,12 +16,17 @@ What stays, without personal data:
 - the audit trail: every event stays, unlinked from the person, its detail cut down to
   keys that name content, not people;
 - the request row itself, with counts of what was removed.
+
+Every completed erasure is also written to the erasure ledger (core.erasure_ledger), outside
+the database and its backups, before it is committed: an erasure that cannot be recorded
+there is not committed, and is tried again. After a restore, ``replay`` (workers.erasure_replay)
+erases again everyone the ledger names who is back.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rq.exceptions import NoSuchJobError
@@ -30,7 +35,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.services import Services
-from core.exceptions import SendError
+from core.exceptions import SendError, TumainiError
 from core.queue import SERIALIZER, inbound_job_id, send_job_id
 from core.tables import (
     AuditEvent,
@@ -46,11 +51,16 @@ from core.tables import (
 log = logging.getLogger(__name__)
 
 ERASED = "erased"  # a case's outcome when the person erased their data
+REPLAY = "replay"  # an erasure done again from the ledger, after a restore
 # Audit detail keys that describe the service (content, models, counts), never the person.
 SAFE_DETAIL_KEYS = frozenset({"content", "kind", "model", "module", "course", "step", "locale", "region", "rule",
                               "source", "reason", "removed"})
 TWILIO_RETRY_S = 300
 BATCH = 50
+
+
+class ErasureNotRecorded(TumainiError):
+    """The erasure ledger could not be written, so the erasure was not committed (it is retried)."""
 
 
 def request_erasure(session: Session, contact_id: int, delay_s: float) -> ErasureRequest:
@@ -76,8 +86,9 @@ def _drop_jobs(services: Services, job_ids: list[str]) -> int:
     return dropped
 
 
-def _close_cases(session: Session, services: Services, contact_id: int) -> tuple[int, int]:
-    """De-identify the person's cases; close the open ones and tell whoever answers for them."""
+def _close_cases(session: Session, services: Services, contact_id: int, notify: bool) -> tuple[int, int]:
+    """De-identify the person's cases; close the open ones and tell whoever answers for them
+    (not again on a replay: they were told when the person erased their data)."""
     cases = session.scalars(select(Escalation).where(Escalation.contact_id == contact_id)).all()
     closed = 0
     now = utcnow()
@@ -87,8 +98,10 @@ def _close_cases(session: Session, services: Services, contact_id: int) -> tuple
             case.next_alert_at = None
             closed += 1
             session.add(AuditEvent(actor="system", action="case.closed_erased", contact_id=None,
-                                   detail={"case": case.id, "reason": ERASED}))
-            _tell_staff(session, services, case)
+                                   detail={"case": case.id, "reason": ERASED,
+                                           **({} if notify else {"source": REPLAY})}))
+            if notify:
+                _tell_staff(session, services, case)
         case.contact_id = None
         case.inbound_id = None
     return len(cases), closed
@@ -133,6 +146,31 @@ def _strip_audit(session: Session, contact_id: int) -> int:
 
 def erase(services: Services, contact_id: int) -> str:
     """Finish the person's erasure request now (whether or not it is due); idempotent."""
+    return _erase(services, contact_id, replaying=False)
+
+
+def erase_again(services: Services, contact_id: int) -> str:
+    """Erase a person the ledger says was erased, back after a restore.
+
+    As ``erase``, except that nothing is sent: no staff are told again (they were, at the
+    time), no queued job is touched (after a restore, job ids in Redis name other rows), and
+    Twilio's copies are left to the sweeper (the request is due at once). The ledger already
+    holds the erasure, so nothing is added to it.
+    """
+    return _erase(services, contact_id, replaying=True)
+
+
+def _record(services: Services, phone_hash: str, since: datetime, counts: dict[str, int], at: datetime) -> None:
+    try:
+        services.erasure_ledger.append(phone_hash, since, counts, at)
+    except OSError as exc:
+        log.error("erasure.ledger_unwritable", extra={"path": str(services.erasure_ledger.path),
+                                                       "error": type(exc).__name__})
+        raise ErasureNotRecorded(f"cannot write the erasure ledger {services.erasure_ledger.path}: "
+                                 f"{type(exc).__name__}") from exc
+
+
+def _erase(services: Services, contact_id: int, replaying: bool) -> str:
     with services.db.session() as session:
         request = session.scalars(select(ErasureRequest).where(ErasureRequest.contact_id == contact_id,
                                                                ErasureRequest.done_at.is_(None))).first()
@@ -141,18 +179,18 @@ def erase(services: Services, contact_id: int) -> str:
             if request is not None:
                 request.done_at, request.contact_id = utcnow(), None
             return "already-erased"
-        phone_hash = contact.phone_hash
+        phone_hash, since = contact.phone_hash, contact.created_at
         mine = (InboundMessage.contact_id == contact_id) | (InboundMessage.from_hash == phone_hash)
         inbound = session.execute(select(InboundMessage.id, InboundMessage.message_sid).where(mine)).all()
         outbox = session.execute(select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.provider_sid)
                                  .where(OutboxMessage.contact_id == contact_id)).all()
     job_ids = [inbound_job_id(row.id) for row in inbound]
     job_ids += [send_job_id(row.id, attempt) for row in outbox for attempt in range(row.attempts + 1)]
-    jobs = _drop_jobs(services, job_ids)
+    jobs = 0 if replaying else _drop_jobs(services, job_ids)
     sids = [row.message_sid for row in inbound if row.message_sid] + [row.provider_sid for row in outbox
                                                                       if row.provider_sid]
     with services.db.session() as session:
-        cases, closed = _close_cases(session, services, contact_id)
+        cases, closed = _close_cases(session, services, contact_id, notify=not replaying)
         counts = {
             "outbox": session.execute(delete(OutboxMessage).where(OutboxMessage.contact_id == contact_id)).rowcount,
             "inbound": session.execute(delete(InboundMessage).where(
@@ -163,6 +201,8 @@ def erase(services: Services, contact_id: int) -> str:
             "audit_kept": _strip_audit(session, contact_id),
             "jobs": jobs,
         }
+        if replaying:
+            counts["replayed"] = 1
         if request is None:
             request = ErasureRequest(contact_id=contact_id, due_at=utcnow(), provider_sids=[], attempts=0, removed={})
             session.add(request)
@@ -172,13 +212,20 @@ def erase(services: Services, contact_id: int) -> str:
         request.removed = counts
         request.done_at = utcnow()
         request.contact_id = None
+        if replaying:
+            request.due_at = request.done_at  # the sweeper deletes Twilio's copies once workers run
         session.flush()
         session.execute(delete(Contact).where(Contact.id == contact_id))
         session.add(AuditEvent(actor="system", action="contact.erased", contact_id=None,
-                               detail={"removed": counts, "request": request.id}))
+                               detail={"removed": counts, "request": request.id,
+                                       **({"source": REPLAY} if replaying else {})}))
         request_id = request.id
-    log.info("erasure.done", extra={"removed": counts, "request": request_id})
-    delete_at_twilio(services, request_id)
+        if not replaying:
+            # Written before the commit: an erasure is never done without its record.
+            _record(services, phone_hash, since, counts, request.done_at)
+    log.info("erasure.done", extra={"removed": counts, "request": request_id, "replay": replaying})
+    if not replaying:
+        delete_at_twilio(services, request_id)
     return "erased"
 
 
@@ -221,7 +268,10 @@ def finish_due(services: Services, limit: int = BATCH) -> int:
         ).all()
     for row in due:
         if row.done_at is None and row.contact_id is not None:
-            erase(services, row.contact_id)
+            try:
+                erase(services, row.contact_id)
+            except ErasureNotRecorded:
+                continue  # logged; the next sweep tries again, and the rest of this one goes on
         elif row.done_at is None:
             with services.db.session() as session:
                 session.execute(update(ErasureRequest).where(ErasureRequest.id == row.id)
