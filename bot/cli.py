@@ -71,7 +71,8 @@ def release() -> None:
     library into it.
 
     Loading is idempotent and never overwrites a version already in the database,
-    so a release cannot undo a review made in the portal. Replaying the erasure ledger finds
+    so a release cannot undo a review made in the portal; nor can it approve anything: a new
+    version the library marks approved is held for review (see ``content load``). Replaying the erasure ledger finds
     nobody in normal running; after a database was restored by hand, it erases again whoever
     the backup brought back. A broken ledger line is reported here, not fatal: the service
     must still start; `flask --app bot erasure replay` fails on it.
@@ -89,8 +90,16 @@ def release() -> None:
         _refuse_placeholder_regions(library.library)
     with services.db.session() as session:
         result = load_library_into(session, library.library)
+    for where in result.held:
+        click.echo(f"held for review (in_review, not sent until approved): {where}")
     click.echo(f"database migrated; content: {result.versions_created} new versions, "
-               f"{result.versions_kept} kept, {len(result.differing)} differ from the library")
+               f"{result.versions_kept} kept, {len(result.differing)} differ from the library, "
+               f"{len(result.held)} held for review")
+    if result.first_load:
+        click.echo("first content load into this database: the library's statuses were taken as written")
+    elif result.held:
+        click.echo("the library marks the texts above approved; they wait for review in the portal (the approved "
+                   "versions keep being sent), or an admin loads them: flask --app bot content load --approved-by EMAIL")
     if current_app.config["TUMAINI_CONFIG"].production:
         _check_served_locales(services)
 

@@ -147,13 +147,21 @@ def import_command(source: Path, dry_run: bool, approver: str | None) -> None:
 
 @content_cli.command("load")
 @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
-def load_command(path: Path | None) -> None:
+@click.option("--approved-by", "approver", metavar="EMAIL",
+              help="An admin's account: load statuses as written (approved included), audited.")
+def load_command(path: Path | None, approver: str | None) -> None:
     """Copy the library (or PATH) into the database for review in the portal.
 
     Safe to run on every release: versions already in the database are kept as they
-    are (reviewed edits live there), and only new items and versions are added.
+    are (reviewed edits live there), and only new items and versions are added. The folder
+    cannot approve new wording for a message the database holds: a new version or locale that
+    says "approved" is loaded in_review unless the database already has that wording approved,
+    so the approved version keeps being sent until a reviewer decides. Messages new to the
+    database (all of them on the first load) are loaded as the library states them. An admin
+    may load statuses as written with --approved-by, checked against the accounts and audited
+    first.
     """
-    from content.db import load_library_into
+    from content.db import load_library_into, new_versions
 
     folder = path or content_dir()
     try:
@@ -166,11 +174,34 @@ def load_command(path: Path | None) -> None:
         _show(report, quiet_warnings=True)
         click.echo(f"{folder}: {report.summary()}; nothing loaded", err=True)
         raise SystemExit(1)
-    with current_app.extensions["tumaini.services"].db.session() as session:
-        result = load_library_into(session, library)
+    services = current_app.extensions["tumaini.services"]
+    if approver:
+        check = current_app.extensions.get(IMPORT_APPROVER)
+        try:
+            if check is None:
+                raise ImportRejected("--approved-by needs the service's accounts: run it as flask --app bot")
+            record = check(approver)
+        except ContentError as exc:
+            _fail(exc)
+            return
+        with services.db.session() as session:
+            adding = new_versions(session, library)
+        record({"source": "content load", "folder": folder.name, "versions": len(adding),
+                "approved": sum(1 for _, t in adding if t.status == Status.APPROVED)})
+    with services.db.session() as session:
+        result = load_library_into(session, library, as_written=bool(approver))
     for where in result.differing:
         click.echo(f"kept the database's {where}: it differs from the library file", err=True)
+    for where in result.held:
+        click.echo(f"held for review (in_review, not sent until approved): {where}")
     click.echo(
         f"loaded {result.items_created} new item(s) and {result.versions_created} new version(s); "
         f"kept {result.versions_kept} version(s) already in the database"
     )
+    if result.first_load:
+        click.echo("first load into a database with no content: the library's statuses were taken as written")
+    elif approver:
+        click.echo(f"statuses loaded as written, approved by {approver} (audited)")
+    elif result.held:
+        click.echo(f"{len(result.held)} text(s) the library marks approved were held for review: approve them in "
+                   "the portal, or have an admin load them as written with --approved-by EMAIL")

@@ -40,12 +40,14 @@ from content import review  # noqa: F401  (registers the review round and sign-o
 from content.schema import Library, Message, Provenance, Status, Text
 from content.store import ContentStore
 from core.db import Base
+from core.tables import AuditEvent
 
 log = logging.getLogger(__name__)
 
 ORIGIN_LIBRARY = "library"  # loaded from the YAML library
 ORIGIN_PORTAL = "portal"  # written by a person in the portal
 ORIGIN_MACHINE = "machine"  # started from a machine-translated draft, then edited by a person
+FIRST_LOAD = "content.first_load"  # audited: the library's statuses taken as written, into an empty database
 
 
 def utcnow() -> datetime:
@@ -168,24 +170,53 @@ def provenance_values(provenance: Provenance) -> dict[str, Any]:
 
 @dataclass
 class LoadResult:
-    """What ``content load`` did: counts, and texts where the library and the database differ."""
+    """What ``content load`` did: counts, texts where the library and the database differ, and
+    texts the library claimed approved that were held for review."""
 
     items_created: int = 0
     versions_created: int = 0
     versions_kept: int = 0
     differing: list[str] = field(default_factory=list)  # "item/locale@version"
+    held: list[str] = field(default_factory=list)  # "item/locale@version", loaded in_review
+    first_load: bool = False  # the database had no content: statuses were taken as written
 
 
-def load_library_into(session: Session, library: Library) -> LoadResult:
-    """Copy the library's messages into the database, idempotently.
+def _same_wording(row: ContentVersion, text: Text) -> bool:
+    return row.sms == text.sms and (row.whatsapp or None) == (text.whatsapp or None)
 
-    A version already in the database is kept as it is, even when the YAML says
-    otherwise: the database is where reviewed edits live, and a library file must not
-    undo a review. Such differences are reported so someone can look.
+
+def new_versions(session: Session, library: Library) -> list[tuple[Message, Text]]:
+    """The library's texts the database does not hold yet (what a load would add)."""
+    existing = set(session.execute(select(ContentVersion.item_id, ContentVersion.locale, ContentVersion.version)))
+    return [(m, t) for m in library.messages for t in m.texts if (m.id, t.locale, t.version) not in existing]
+
+
+def load_library_into(session: Session, library: Library, as_written: bool = False) -> LoadResult:
+    """Copy the library's messages into the database, idempotently, without letting the library
+    folder approve anything.
+
+    A version already in the database is kept as it is, even when the YAML says otherwise: the
+    database is where reviewed edits live, and a library file must not undo a review. Such
+    differences are reported so someone can look.
+
+    For a message the database already holds, a new version or locale that claims ``approved``
+    is loaded ``in_review`` unless the database already has that wording approved for the item
+    and locale: the folder can be edited by hand, and approval is the reviewers' (the approved
+    version keeps being sent meanwhile). A message new to the database is loaded as the library
+    states it, as the first load into a database with no content is (a fresh deployment starts
+    from its library): only the code or the library's structures can make it be sent, and both
+    come from the release. ``as_written`` loads every status as written, for an admin's
+    ``--approved-by``, which the caller checks and audits before calling this.
     """
-    result = LoadResult()
+    result = LoadResult(first_load=not has_content(session))
+    trusted = as_written or result.first_load
     items = {item.id: item for item in session.scalars(select(ContentItem))}
     existing = {(row.item_id, row.locale, row.version): row for row in session.scalars(select(ContentVersion))}
+    known = {item_id for item_id, _, _ in existing}  # messages this deployment already serves or reviews
+    approved: dict[tuple[str, str], list[ContentVersion]] = {}
+    for row in existing.values():
+        if row.status == Status.APPROVED.value:
+            approved.setdefault((row.item_id, row.locale), []).append(row)
     for message in library.messages:
         if message.id not in items:
             item = ContentItem(
@@ -202,15 +233,20 @@ def load_library_into(session: Session, library: Library) -> LoadResult:
             row = existing.get(key)
             if row is not None:
                 result.versions_kept += 1
-                if row.sms != text.sms or (row.whatsapp or None) != (text.whatsapp or None):
+                if not _same_wording(row, text):
                     result.differing.append(f"{message.id}/{text.locale}@{text.version}")
                 continue
+            status = text.status
+            if (status == Status.APPROVED and not trusted and message.id in known
+                    and not any(_same_wording(r, text) for r in approved.get((message.id, text.locale), ()))):
+                status = Status.IN_REVIEW
+                result.held.append(f"{message.id}/{text.locale}@{text.version}")
             session.add(
                 ContentVersion(
                     item_id=message.id,
                     locale=text.locale,
                     version=text.version,
-                    status=text.status.value,
+                    status=status.value,
                     sms=text.sms,
                     whatsapp=text.whatsapp,
                     source_version=text.source_version,
@@ -220,8 +256,15 @@ def load_library_into(session: Session, library: Library) -> LoadResult:
                 )
             )
             result.versions_created += 1
+    if result.first_load and result.versions_created:
+        session.add(AuditEvent(actor="system", action=FIRST_LOAD, contact_id=None,
+                               detail={"versions": result.versions_created,
+                                       "approved": sum(1 for m in library.messages for t in m.texts
+                                                       if t.status == Status.APPROVED)}))
     session.flush()
-    log.info("content.loaded_into_db", extra={"items": result.items_created, "versions": result.versions_created})
+    log.info("content.loaded_into_db", extra={"items": result.items_created, "versions": result.versions_created,
+                                              "held": len(result.held), "first_load": result.first_load,
+                                              "as_written": as_written})
     return result
 
 

@@ -26,7 +26,7 @@ def approver(email: str) -> Callable[[dict[str, Any]], None]:
     with services.db.session() as session:
         user = session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
         if user is None or not user.active or user.role != "admin":
-            raise ImportRejected(f"--approved-by {email}: not an active admin account; nothing was imported")
+            raise ImportRejected(f"--approved-by {email}: not an active admin account; nothing was written")
         user_id = user.id
 
     def record(detail: dict[str, Any]) -> None:

@@ -119,3 +119,84 @@ def test_a_changed_helpline_is_refused_without_an_admin(lead_app, tmp_path):
     refused = _cli(app, "import", str(workbook))
     assert refused.exit_code == 1 and "region" in refused.output and "--approved-by" in refused.output
     assert sorted((library / "regions").glob("*.yaml"))[0].read_bytes() == region_file
+
+
+# `content load` (and the release step, which runs it) copies the library folder into the database.
+# The folder can be edited by hand; it cannot approve new wording for a message the database holds.
+
+HAND_EDITED = "If you might act on thoughts of suicide, call now:\n{helplines}"
+
+
+def _hand_edit_crisis_reply(library: Path) -> None:
+    """Someone with the folder opens crisis.yaml and writes a version 2 that says it is approved."""
+    path = library / "en" / "crisis.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  crisis.immediate:\n")
+    end = text.index("  crisis.safety_plan.1:")
+    block = ("  crisis.immediate:\n    budget: 4\n    version: 2\n    status: approved\n    sms: |-\n"
+             "      If you might act on thoughts of suicide, call now:\n      {helplines}\n")
+    path.write_text(text[:start] + block + text[end:], encoding="utf-8")
+
+
+def _db_served(app) -> str:
+    services = app.extensions["tumaini.services"]
+    with services.db.session() as session:
+        return services.content(session).render("crisis.immediate", "en", "sms", {"helplines": "X"}).text
+
+
+def _new_process(app) -> None:
+    """The release runs in a fresh process: forget the library this app read before the edit."""
+    services = app.extensions["tumaini.services"]
+    for cached in ("library", "_content_source"):
+        services.__dict__.pop(cached, None)
+
+
+def _crisis_versions(app) -> dict[int, str]:
+    from content.db import ContentVersion
+
+    with app.extensions["tumaini.services"].db.session() as session:
+        rows = session.scalars(select(ContentVersion).where(ContentVersion.item_id == "crisis.immediate",
+                                                            ContentVersion.locale == "en")).all()
+        return {row.version: row.status for row in rows}
+
+
+def test_the_first_load_into_an_empty_database_takes_the_library_as_written(lead_app):
+    app, _library = lead_app
+    first = _cli(app, "load")
+    assert first.exit_code == 0, first.output
+    assert "first load into a database with no content" in first.output and "held for review" not in first.output
+    assert _crisis_versions(app) == {1: "approved"}
+    with app.extensions["tumaini.services"].db.session() as session:
+        [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "content.first_load")).all()
+    assert event.actor == "system" and event.detail["approved"] > 100
+
+
+@pytest.mark.parametrize("command", [("content", "load"), ("release",)])
+def test_a_hand_edited_approval_is_held_at_load_and_the_approved_reply_keeps_serving(lead_app, command):
+    app, library = lead_app
+    assert _cli(app, "load").exit_code == 0
+    before = _db_served(app)
+    _hand_edit_crisis_reply(library)
+    _new_process(app)
+    result = app.test_cli_runner().invoke(args=list(command))
+    assert result.exit_code == 0, result.output
+    assert "held for review (in_review, not sent until approved): crisis.immediate/en@2" in result.output
+    assert _crisis_versions(app) == {1: "approved", 2: "in_review"}
+    assert _db_served(app) == before, "people in crisis still get the approved reply"
+    assert _audited(app) == []
+
+
+def test_only_an_admin_loads_a_hand_edited_approval_and_it_is_audited_first(lead_app):
+    app, library = lead_app
+    assert _cli(app, "load").exit_code == 0
+    _hand_edit_crisis_reply(library)
+    refused = _cli(app, "load", "--approved-by", "curator@example.org")
+    assert refused.exit_code == 1 and "not an active admin" in refused.output
+    assert _crisis_versions(app) == {1: "approved"} and _audited(app) == [], "nothing written"
+    done = _cli(app, "load", "--approved-by", "admin@example.org")
+    assert done.exit_code == 0, done.output
+    assert "approved by admin@example.org (audited)" in done.output
+    assert _crisis_versions(app) == {1: "approved", 2: "approved"}
+    assert _db_served(app) == HAND_EDITED.replace("{helplines}", "X")
+    [event] = _audited(app)
+    assert event.detail["source"] == "content load" and event.detail["approved"] == 1
