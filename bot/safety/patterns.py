@@ -232,6 +232,8 @@ def expand_patterns(patterns: Sequence[str], where: str) -> list[Sequence_]:
             expanded = _phrase(pattern, where)
         except LexiconError as exc:
             message = str(exc)
+            if "too many combinations" in message:
+                message = f"{message}: {pattern[:60]!r}..."
             raise LexiconError(message if message.startswith(where) else f"{where}: {message}") from None
         if not expanded or all(all(sym == ANY or isinstance(sym, Gap) for sym in seq) for seq in expanded):
             raise LexiconError(f"{where}: pattern {pattern!r} has no letters left after normalisation")
