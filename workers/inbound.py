@@ -301,7 +301,7 @@ def process(ctx: WorkerContext, message_id: int) -> str:
                     risk=int(assessment.level) if assessment else 0,
                     risk_rules=tuple(assessment.rules) if assessment else (),
                     detected_locale=language.detected_locale, text_lang=language.text_lang,
-                    delete_code=str(1000 + secrets.randbelow(9000)),
+                    delete_code=str(100000 + secrets.randbelow(900000)),
                     category=assessment.category if assessment else None,
                     in_progress=bool(assessment and assessment.in_progress), now=now,
                     case=handoff.case_for_turn(session, services.config, contact.id, now))

@@ -104,7 +104,7 @@ def fold(text: str) -> str:
 
 
 def carries_code(text: str, code: str) -> bool:
-    """True when a number in the text, in any script's digits, is the code ("DELETE 4821", "٤٨٢١")."""
+    """True when a number in the text, in any script's digits, is the code ("DELETE 482193", "٤٨٢١٩٣")."""
     return any(int(run) == int(code) for run in re.findall(r"\d+", text) if len(run) <= 8)
 
 

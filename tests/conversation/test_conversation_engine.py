@@ -20,7 +20,7 @@ from content.store import ContentStore
 
 LIBRARY = Path(__file__).resolve().parents[2] / "content" / "library"
 READY = Profile(locale="en", consented=True)
-CODE = "4821"  # the worker draws a fresh one each turn
+CODE = "482193"  # the worker draws a fresh one each turn
 
 
 @pytest.fixture(scope="module")
@@ -248,21 +248,21 @@ def test_a_blocked_generation_sends_the_approved_fallback(content):
 def test_delete_confirmed_with_its_code_erases_and_stops_messages(engine):
     asked = engine.step({"flow": "menu"}, Turn("DELETE", "sms", delete_code=CODE), READY)
     assert f"DELETE {CODE}" in asked.replies[0].text
-    for answer in (f"DELETE {CODE}", CODE, f"delete {CODE}.", "٤٨٢١"):
-        outcome = engine.step(asked.state, Turn(answer, "sms", delete_code="1111"), READY)
+    for answer in (f"DELETE {CODE}", CODE, f"delete {CODE}.", "٤٨٢١٩٣"):
+        outcome = engine.step(asked.state, Turn(answer, "sms", delete_code="111111"), READY)
         assert outcome.erase and outcome.opt_out, answer
         assert refs(outcome) == ["keywords.delete_done"] and outcome.state == {}
 
 
 def test_a_bare_yes_or_a_wrong_code_never_erases(engine):
     _, state, _ = run(engine, ["DELETE"], READY, {"flow": "menu"})
-    again = engine.step(state, Turn("YES", "sms", delete_code="1111"), READY)
+    again = engine.step(state, Turn("YES", "sms", delete_code="111111"), READY)
     assert not again.erase and refs(again) == ["keywords.delete_code"]
     assert CODE in again.replies[0].text and again.state["flow"] == "delete"
-    wrong = engine.step(again.state, Turn("DELETE 1234", "sms", delete_code="1111"), READY)
+    wrong = engine.step(again.state, Turn("DELETE 123456", "sms", delete_code="111111"), READY)
     assert not wrong.erase and refs(wrong) == ["keywords.delete_cancelled"] and wrong.state["flow"] == "menu"
     # The old code is spent: it no longer erases once the request was cancelled.
-    late = engine.step(wrong.state, Turn(CODE, "sms", delete_code="1111"), READY)
+    late = engine.step(wrong.state, Turn(CODE, "sms", delete_code="111111"), READY)
     assert not late.erase
 
 

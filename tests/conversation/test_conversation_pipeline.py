@@ -51,7 +51,7 @@ def test_hyperbole_is_not_a_crisis(client, services, twilio_standin):
 def test_delete_erases_everything_about_the_person_and_leaves_a_tombstone(client, services, twilio_standin):
     for text in ["Hi", "YES", "2", "I want to die", "DELETE"]:
         say(client, services, text)
-    code = re.search(r"DELETE (\d{4})", twilio_standin.bodies_to(PHONE)[-1]).group(1)
+    code = re.search(r"DELETE (\d{6})", twilio_standin.bodies_to(PHONE)[-1]).group(1)
     say(client, services, f"DELETE {code}")
     # The confirmation went out first; then Twilio's copies of every message were deleted too.
     assert "erased" in [m.body for m in twilio_standin.store.deleted if m.to == PHONE][-1]

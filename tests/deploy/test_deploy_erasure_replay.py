@@ -68,7 +68,7 @@ class Live:
     def delete(self, phone: str) -> None:
         self.say(phone, "DELETE")
         asked = [b for b in self.standin.bodies_to(phone) if "DELETE" in b][-1]
-        code = re.search(r"DELETE (\d{4})", asked).group(1)
+        code = re.search(r"DELETE (\d{6})", asked).group(1)
         self.say(phone, f"DELETE {code}")
 
     def key_of(self, phone: str) -> str:

@@ -41,7 +41,7 @@ def _say(client, services, text):
 def _delete_code(twilio_standin):
     """The code quoted in the last DELETE confirmation request the person was sent."""
     asked = [b for b in twilio_standin.bodies_to(PHONE) if "DELETE" in b][-1]
-    return re.search(r"DELETE (\d{4})", asked).group(1)
+    return re.search(r"DELETE (\d{6})", asked).group(1)
 
 
 def _erase(client, services, twilio_standin):
@@ -150,10 +150,11 @@ def test_a_spoofed_yes_never_completes_a_delete(world, twilio_standin):
     _say(client, services, "YES")
     _say(client, services, "DELETE")
     code = _delete_code(twilio_standin)
+    assert len(code) == 6 and code[0] != "0", "six digits: one guess in 900,000 per request"
     _say(client, services, "YES")
     assert _count(services, ErasureRequest) == 0 and _count(services, Contact) == 1
     assert twilio_standin.bodies_to(PHONE)[-1].count(f"DELETE {code}") == 1, "asked again, same code"
-    _say(client, services, "DELETE 0000" if code != "0000" else "DELETE 1111")
+    _say(client, services, "DELETE 100000" if code != "100000" else "DELETE 100001")
     assert _count(services, ErasureRequest) == 0, "a wrong code cancels"
     _say(client, services, f"DELETE {code}")
     assert _count(services, ErasureRequest) == 0, "a cancelled request's code is spent"

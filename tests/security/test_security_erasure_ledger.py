@@ -49,7 +49,7 @@ class World:
     def delete(self, phone: str) -> None:
         self.say(phone, "DELETE")
         asked = [b for b in self.standin.bodies_to(phone) if "DELETE" in b][-1]
-        code = re.search(r"DELETE (\d{4})", asked).group(1)
+        code = re.search(r"DELETE (\d{6})", asked).group(1)
         self.say(phone, f"DELETE {code}")
 
     def contacts(self) -> int:
