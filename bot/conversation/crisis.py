@@ -18,23 +18,23 @@ health worker does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from bot.conversation import helplines
+from bot.conversation import helplines, onboarding
 from bot.conversation.types import (
     RISK_HIGH,
     RISK_IMMINENT,
     SAFETY_PLAN,
     SEVERITY,
+    Content,
     Outcome,
     Profile,
     Turn,
 )
+from bot.conversation.voice import Voice
+from content.errors import ContentMissing
 from content.pathways import GENERAL, IN_PROGRESS, IN_PROGRESS_FOLLOWUP, SAFETY_PLAN_STEPS
 from content.schema import Pathway
-
-if TYPE_CHECKING:
-    from bot.conversation.engine import Engine
 
 CRISIS = RISK_HIGH
 PLAN_STEPS = len(SAFETY_PLAN_STEPS)
@@ -42,18 +42,25 @@ _LEVEL = {"high": RISK_HIGH, "imminent": RISK_IMMINENT}
 _FLOW_KEYS = ("module", "step", "instrument", "answers", "plan_step", "pathway", "in_progress")
 
 
-def pathway(engine: Engine, category: str | None) -> Pathway:
+class HasContent(Protocol):
+    """Anything that holds the content: a Voice, or the engine the worker holds."""
+
+    @property
+    def content(self) -> Content: ...
+
+
+def pathway(source: HasContent, category: str | None) -> Pathway:
     """The category's pathway from the content, else the general one."""
-    finder = getattr(engine.content, "pathway", None)
+    finder = getattr(source.content, "pathway", None)
     found = finder(category) if finder is not None and category else None
     return found or GENERAL
 
 
-def case_for(engine: Engine, risk: int, category: str | None, in_progress: bool) -> tuple[str, str | None]:
+def case_for(source: HasContent, risk: int, category: str | None, in_progress: bool) -> tuple[str, str | None]:
     """(severity, category) of the case a crisis opens: the gate's level raised to the pathway's
     severity, imminent when harm is under way. The worker commits the case with these before any
     reply is rendered; the turn's outcome then names the same."""
-    return case_for_path(pathway(engine, category), risk, category, in_progress)
+    return case_for_path(pathway(source, category), risk, category, in_progress)
 
 
 def case_for_path(path: Pathway, risk: int, category: str | None, in_progress: bool) -> tuple[str, str | None]:
@@ -72,32 +79,30 @@ def _record(out: Outcome, turn: Turn, path: Pathway, rules: tuple[str, ...]) -> 
     return severity
 
 
-def escalate_silently(engine: Engine, out: Outcome, turn: Turn) -> None:
+def escalate_silently(voice: Voice, out: Outcome, turn: Turn) -> None:
     """An opted-out person in crisis: no message may be sent, but a person must look."""
-    _record(out, turn, pathway(engine, turn.category), turn.risk_rules)
+    _record(out, turn, pathway(voice, turn.category), turn.risk_rules)
 
 
-def services_text(engine: Engine, out: Outcome, path: Pathway, now: Any, locale: str, channel: str) -> str:
+def services_text(voice: Voice, out: Outcome, path: Pathway, now: Any, locale: str, channel: str) -> str:
     """``{helplines}`` for this pathway: its services in the person's region, open now or when they open."""
-    from content.store import ContentMissing
-
     try:
-        region = engine.content.region(out.region or engine.default_region)
+        region = voice.content.region(out.region or voice.default_region)
     except ContentMissing:
         region = None
-    return helplines.text(engine.content, region, path.services, now, locale, channel, engine.fallbacks(out))
+    return helplines.text(voice.content, region, path.services, now, locale, channel, voice.fallbacks(out))
 
 
-def _say(engine: Engine, out: Outcome, item_id: str, path: Pathway, now: Any, locale: str, channel: str) -> None:
-    values = {"helplines": services_text(engine, out, path, now, locale, channel)}
-    engine.say(out, item_id, locale, channel, kind="crisis", values=values)
+def _say(voice: Voice, out: Outcome, item_id: str, path: Pathway, now: Any, locale: str, channel: str) -> None:
+    values = {"helplines": services_text(voice, out, path, now, locale, channel)}
+    voice.say(out, item_id, locale, channel, kind="crisis", values=values)
 
 
 def open_crisis(
-    engine: Engine, out: Outcome, turn: Turn, locale: str, channel: str, rules: tuple[str, ...] | None = None
+    voice: Voice, out: Outcome, turn: Turn, locale: str, channel: str, rules: tuple[str, ...] | None = None
 ) -> None:
     """The first reply of the turn's pathway (the emergency text when harm is under way) and the case."""
-    path = pathway(engine, turn.category)
+    path = pathway(voice, turn.category)
     _record(out, turn, path, rules if rules is not None else turn.risk_rules)
     for key in _FLOW_KEYS:
         out.state.pop(key, None)
@@ -106,49 +111,49 @@ def open_crisis(
         out.state["pathway"] = path.category
     if turn.in_progress:
         out.state["in_progress"] = True
-        _say(engine, out, IN_PROGRESS, path, turn.now, locale, channel)
+        _say(voice, out, IN_PROGRESS, path, turn.now, locale, channel)
         return
-    _say(engine, out, path.reply, path, turn.now, locale, channel)
+    _say(voice, out, path.reply, path, turn.now, locale, channel)
 
 
 def follow(
-    engine: Engine, out: Outcome, turn: Turn, profile: Profile, action: str | None, locale: str, channel: str
+    voice: Voice, out: Outcome, turn: Turn, profile: Profile, action: str | None, locale: str, channel: str
 ) -> Outcome:
     """A reply while the crisis flow is open: YES/NEXT walks the steps, MENU moves on, anything
     else is answered with the follow-up. While harm is under way, every reply but YES (help is
     there) repeats the emergency number first."""
-    path = pathway(engine, out.state.get("pathway"))
+    path = pathway(voice, out.state.get("pathway"))
     if out.state.get("in_progress"):
         if action in {"yes", "next"}:
             out.state.pop("in_progress", None)
-            _say(engine, out, path.followup, path, turn.now, locale, channel)
+            _say(voice, out, path.followup, path, turn.now, locale, channel)
         else:
-            _say(engine, out, IN_PROGRESS_FOLLOWUP, path, turn.now, locale, channel)
+            _say(voice, out, IN_PROGRESS_FOLLOWUP, path, turn.now, locale, channel)
         return out
     if action == "menu":
-        return leave(engine, out, profile, locale, channel)
+        return leave(voice, out, profile, locale, channel)
     if action in {"yes", "next"} and path.steps:
         step = int(out.state.get("plan_step", 0)) + 1
         if step > len(path.steps):
-            return leave(engine, out, profile, locale, channel)
+            return leave(voice, out, profile, locale, channel)
         out.state["plan_step"] = step
-        _say(engine, out, path.steps[step - 1], path, turn.now, locale, channel)
+        _say(voice, out, path.steps[step - 1], path, turn.now, locale, channel)
         if step == len(path.steps):
             out.events.append(
                 "safety_plan_completed" if path.steps == SAFETY_PLAN_STEPS else f"pathway_completed:{path.category}"
             )
         return out
-    _say(engine, out, path.followup, path, turn.now, locale, channel)
+    _say(voice, out, path.followup, path, turn.now, locale, channel)
     return out
 
 
-def leave(engine: Engine, out: Outcome, profile: Profile, locale: str, channel: str) -> Outcome:
+def leave(voice: Voice, out: Outcome, profile: Profile, locale: str, channel: str) -> Outcome:
     """The person moves on from the crisis flow: the menu, or, on first contact, onboarding
     (consent is asked now, after the plan, never instead of it)."""
     for key in _FLOW_KEYS:
         out.state.pop(key, None)
     if profile.consented:
-        engine.main_menu(out, locale, channel)
+        voice.main_menu(out, locale, channel)
     else:
-        engine.onboard(out, locale, channel)
+        onboarding.onboard(voice, out, locale, channel)
     return out

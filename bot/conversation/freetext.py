@@ -18,13 +18,12 @@ Numbers in a choice are the main menu's own, so "2" means Sleep wherever the per
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.conversation import handoff
-from bot.conversation.types import Outcome, Reply, Understanding
-
-if TYPE_CHECKING:
-    from bot.conversation.engine import Engine
+from bot.conversation import handoff, topics
+from bot.conversation.types import Dialogue, Outcome, Reply, Understanding
+from bot.conversation.voice import Voice
+from content.errors import ContentMissing
 
 MAX_OPTIONS = 3
 SUPPORT = "support.{theme}"
@@ -45,50 +44,51 @@ def understand(intents: Any, text: str, locale: str) -> Understanding:
     return Understanding(targets=(f"module:{module_id}",), confident=True) if module_id else Understanding()
 
 
-def options(engine: Engine, out: Outcome, locale: str, targets: tuple[str, ...]) -> tuple[list[str], str]:
+def options(voice: Voice, out: Outcome, locale: str, targets: tuple[str, ...]) -> tuple[list[str], str]:
     """(the targets offered, the numbered lines), using the main menu's numbers."""
-    entries = {target: (n, title) for n, target, title in engine.menu_entries(locale, engine.fallbacks(out))}
+    entries = {target: (n, title) for n, target, title in voice.menu_entries(locale, voice.fallbacks(out))}
     chosen = [t for t in dict.fromkeys(targets) if t in entries][:MAX_OPTIONS]
     return chosen, "\n".join(f"{entries[t][0]}. {entries[t][1]}" for t in chosen)
 
 
-def answer(engine: Engine, out: Outcome, text: str, locale: str, channel: str, text_lang: str | None) -> Outcome:
-    from content.store import ContentMissing
-
-    understood = understand(engine.intents, text, locale)
+def answer(voice: Voice, intents: Any, dialogue: Dialogue | None, out: Outcome, text: str, locale: str,
+           channel: str, text_lang: str | None) -> Outcome:
+    """What the person hears (see the module's docstring); ``intents`` is the Understander or
+    the older module-only matcher, ``dialogue`` the guarded dialogue model (None: off)."""
+    understood = understand(intents, text, locale)
     if understood.talk:
         out.audit.append(("intent.talk", {}))
-        return handoff.request(engine, out, locale, channel)
+        return handoff.request(voice, out, locale, channel)
     if understood.theme is None and understood.targets and (understood.confident or len(understood.targets) == 1):
         target = understood.targets[0]
-        if any(t == target for _, t, _ in engine.menu_entries(locale, engine.fallbacks(out))):
+        if any(t == target for _, t, _ in voice.menu_entries(locale, voice.fallbacks(out))):
             out.audit.append(("intent.matched", {"target": target}))
-            return engine._go(out, target, locale, channel)
+            return topics.go(voice, out, target, locale, channel)
     if understood.theme is not None:
-        offered, listing = options(engine, out, locale, (*understood.targets, *GENERAL_TARGETS))
+        offered, listing = options(voice, out, locale, (*understood.targets, *GENERAL_TARGETS))
         out.audit.append(("intent.supported", {"theme": understood.theme, "offered": offered}))
         try:
-            engine.say(out, SUPPORT.format(theme=understood.theme), locale, channel, values={"options": listing})
+            voice.say(out, SUPPORT.format(theme=understood.theme), locale, channel, values={"options": listing})
         except ContentMissing:
-            engine.say(out, SUPPORT_GENERAL, locale, channel, values={"options": listing})
+            voice.say(out, SUPPORT_GENERAL, locale, channel, values={"options": listing})
         return out
     if len(understood.targets) >= 2:
-        offered, listing = options(engine, out, locale, understood.targets)
+        offered, listing = options(voice, out, locale, understood.targets)
         out.audit.append(("intent.asked", {"offered": offered}))
-        engine.say(out, WHICH, locale, channel, values={"options": listing})
+        voice.say(out, WHICH, locale, channel, values={"options": listing})
         return out
-    if engine.dialogue is not None and text.strip():
-        generated = engine.dialogue(text, locale, text_lang or locale, out.region or engine.default_region)
+    if dialogue is not None and text.strip():
+        generated = dialogue(text, locale, text_lang or locale, out.region or voice.default_region)
         if generated is not None and generated.text:
             out.replies.append(Reply("generated", generated.text, generated.ref, locale, kind="generated"))
             out.audit.append(("reply.generated", {"model": generated.ref}))
-            _, listing = options(engine, out, locale, (*understood.nearest, *GENERAL_TARGETS))
-            engine.say(out, GENERATED_OPTIONS, locale, channel, values={"options": listing})
+            _, listing = options(voice, out, locale, (*understood.nearest, *GENERAL_TARGETS))
+            voice.say(out, GENERATED_OPTIONS, locale, channel, values={"options": listing})
             return out
         if generated is not None:
             out.audit.append(("generation.blocked", {"rule": generated.blocked_rule, "model": generated.ref}))
-            engine.say(out, "fallback.generation_blocked", locale, channel)
+            voice.say(out, "fallback.generation_blocked", locale, channel)
             return out
     out.audit.append(("intent.not_understood", {}))
-    engine.say(out, NOT_UNDERSTOOD, locale, channel)
+    voice.say(out, NOT_UNDERSTOOD, locale, channel)
     return out

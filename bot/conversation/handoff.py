@@ -13,12 +13,8 @@ health worker, never a bot question. MENU takes the person back to the bot.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.conversation.types import CASE_OPEN, WITH_STAFF, Outcome
-
-if TYPE_CHECKING:
-    from bot.conversation.engine import Engine
+from bot.conversation.voice import Voice
 
 REQUESTED, ALREADY, STAFF_WITH_YOU = "handoff.requested", "handoff.already", "handoff.staff_with_you"
 TO_CASE = "handoff.to_case"  # audit action: a message kept for the case (the worker tells the owner)
@@ -27,19 +23,19 @@ NOTICE_SENT = "with_staff"  # state key: the "a health worker is with you" notic
 STAFF_MODE_ACTIONS = frozenset({"stop", "start", "help", "delete"})
 
 
-def request(engine: Engine, out: Outcome, locale: str, channel: str) -> Outcome:
+def request(voice: Voice, out: Outcome, locale: str, channel: str) -> Outcome:
     """Open a handoff case (or say the open one already reaches a person) and keep helping."""
     if out.case in (CASE_OPEN, WITH_STAFF):
         out.audit.append(("handoff.repeated", {}))
-        engine.say(out, ALREADY, locale, channel)
+        voice.say(out, ALREADY, locale, channel)
         return out
     out.handoff = True
     out.events.append("handoff_requested")
-    engine.say(out, REQUESTED, locale, channel)
+    voice.say(out, REQUESTED, locale, channel)
     return out
 
 
-def with_staff(engine: Engine, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome | None:
+def with_staff(voice: Voice, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome | None:
     """The turn while a health worker is in the conversation, or None when none is."""
     if out.case != WITH_STAFF or (action in STAFF_MODE_ACTIONS):
         if out.case != WITH_STAFF:
@@ -49,10 +45,10 @@ def with_staff(engine: Engine, out: Outcome, action: str | None, locale: str, ch
         out.leave_staff = True
         out.state.pop(NOTICE_SENT, None)
         out.events.append("handoff_left")
-        engine.main_menu(out, locale, channel)
+        voice.main_menu(out, locale, channel)
         return out
     out.audit.append((TO_CASE, {}))
     if not out.state.get(NOTICE_SENT):
         out.state[NOTICE_SENT] = True
-        engine.say(out, STAFF_WITH_YOU, locale, channel)
+        voice.say(out, STAFF_WITH_YOU, locale, channel)
     return out

@@ -11,34 +11,31 @@ REGION keyword.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.conversation.text import fold, number
 from bot.conversation.types import REGION, Outcome, Profile
-
-if TYPE_CHECKING:
-    from bot.conversation.engine import Engine
+from bot.conversation.voice import Voice
 
 ASK_ITEM = "onboarding.choose_region"
 SKIP_ACTIONS = ("menu",)
 
 
-def needs_asking(engine: Engine, profile: Profile) -> bool:
+def needs_asking(voice: Voice, profile: Profile) -> bool:
     """Several regions, and none of them is the person's yet."""
-    regions = engine.regions()
+    regions = voice.regions()
     return len(regions) > 1 and profile.region not in {r.id for r in regions}
 
 
-def ask(engine: Engine, out: Outcome, locale: str, channel: str) -> None:
-    listing = "\n".join(f"{n}. {r.name}" for n, r in enumerate(engine.regions(), 1))
-    engine.say(out, ASK_ITEM, locale, channel, values={"regions": listing})
+def ask(voice: Voice, out: Outcome, locale: str, channel: str) -> None:
+    listing = "\n".join(f"{n}. {r.name}" for n, r in enumerate(voice.regions(), 1))
+    voice.say(out, ASK_ITEM, locale, channel, values={"regions": listing})
     out.state["flow"] = REGION
 
 
-def match(engine: Engine, text: str) -> Any:
+def match(voice: Voice, text: str) -> Any:
     """The region a reply names: its number in the list, its name or its id; None otherwise."""
-    from bot.conversation.engine import fold, number
-
-    regions = engine.regions()
+    regions = voice.regions()
     folded = fold(text)
     picked = number(folded)
     if picked is not None and 1 <= picked <= len(regions):
@@ -46,14 +43,14 @@ def match(engine: Engine, text: str) -> Any:
     return next((r for r in regions if folded and folded in {fold(r.id), fold(r.name)}), None)
 
 
-def choose(engine: Engine, out: Outcome, text: str, action: str | None, locale: str, channel: str) -> Outcome:
+def choose(voice: Voice, out: Outcome, text: str, action: str | None, locale: str, channel: str) -> Outcome:
     """A reply to the question (the person has consented): record the region, then the menu."""
-    chosen = match(engine, text)
+    chosen = match(voice, text)
     if chosen is None and action not in SKIP_ACTIONS:
-        ask(engine, out, locale, channel)
+        ask(voice, out, locale, channel)
         return out
     if chosen is not None:
         out.region = out.region_chosen = chosen.id
         out.audit.append(("region_set", {"region": chosen.id, "source": "chosen"}))
-    engine.main_menu(out, locale, channel)
+    voice.main_menu(out, locale, channel)
     return out

@@ -12,39 +12,35 @@ seals the answers and the pending offer in the person's state (workers.inbound).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.conversation import crisis
-from bot.conversation.types import MENU, RISK_HIGH, SCREENING, Outcome, Turn
+from bot.conversation.text import fold, number
+from bot.conversation.types import MENU, OFFER, RISK_HIGH, SCREENING, Outcome, Turn
+from bot.conversation.voice import Voice
 
 COMPLETED = "screening_completed"
-OFFER = "offer"  # state key: the instrument a positive result offered, until the next message
-
-if TYPE_CHECKING:
-    from bot.conversation.engine import Engine
 
 
-def start(engine: Engine, out: Outcome, instrument_id: str, locale: str, channel: str) -> Outcome:
-    instrument = engine.content.screening(instrument_id)
+def start(voice: Voice, out: Outcome, instrument_id: str, locale: str, channel: str) -> Outcome:
+    instrument = voice.content.screening(instrument_id)
     out.state.update(flow=SCREENING, instrument=instrument_id, answers=[])
     out.events.append(f"screening_started:{instrument_id}")
-    engine.say(out, instrument.intro_id, locale, channel)
-    engine.say(out, instrument.scale_help_id, locale, channel)
-    engine.say(out, instrument.questions[0].message_id, locale, channel)
+    voice.say(out, instrument.intro_id, locale, channel)
+    voice.say(out, instrument.scale_help_id, locale, channel)
+    voice.say(out, instrument.questions[0].message_id, locale, channel)
     return out
 
 
-def answer(engine: Engine, out: Outcome, text: str, locale: str, channel: str, now: Any = None) -> Outcome:
-    from bot.conversation.engine import fold, number
-
-    instrument = engine.content.screening(out.state["instrument"])
+def answer(voice: Voice, out: Outcome, text: str, locale: str, channel: str, now: Any = None) -> Outcome:
+    instrument = voice.content.screening(out.state["instrument"])
     answers = [int(a) for a in out.state.get("answers", [])]
     allowed = {option.value for option in instrument.scale}
     folded = fold(text)
     value = number(folded)
     if value is None or value not in allowed:
-        engine.say(out, "screening.invalid_answer", locale, channel)
-        engine.say(out, instrument.questions[len(answers)].message_id, locale, channel)
+        voice.say(out, "screening.invalid_answer", locale, channel)
+        voice.say(out, instrument.questions[len(answers)].message_id, locale, channel)
         return out
     question = instrument.questions[len(answers)]
     answers.append(value)
@@ -52,31 +48,31 @@ def answer(engine: Engine, out: Outcome, text: str, locale: str, channel: str, n
         item = f"screening:{instrument.id}:q{len(answers)}"
         out.audit.append(("screening.crisis_item", {"instrument": instrument.id, "item": len(answers)}))
         # The item asks about thoughts of death or self-harm: the suicide pathway.
-        crisis.open_crisis(engine, out, Turn(text="", channel=channel, risk=RISK_HIGH, category="suicide", now=now),
+        crisis.open_crisis(voice, out, Turn(text="", channel=channel, risk=RISK_HIGH, category="suicide", now=now),
                            locale, channel, rules=(item,))
         if len(answers) == len(instrument.questions):
-            _score(engine, out, instrument, answers, locale, channel, offer=False)
+            _score(voice, out, instrument, answers, locale, channel, offer=False)
         return out
     if len(answers) < len(instrument.questions):
         out.state["answers"] = answers
-        engine.say(out, instrument.questions[len(answers)].message_id, locale, channel)
+        voice.say(out, instrument.questions[len(answers)].message_id, locale, channel)
         return out
-    _score(engine, out, instrument, answers, locale, channel, offer=True)
+    _score(voice, out, instrument, answers, locale, channel, offer=True)
     for key in ("instrument", "answers"):
         out.state.pop(key, None)
     out.state["flow"] = MENU
     return out
 
 
-def _score(engine: Engine, out: Outcome, instrument: Any, answers: list[int], locale: str, channel: str,
+def _score(voice: Voice, out: Outcome, instrument: Any, answers: list[int], locale: str, channel: str,
            offer: bool) -> None:
     """Say the score and its meaning, and record the completion (instrument and band, no score)."""
     score = instrument.score(answers)
     band = instrument.band(score)
     out.audit.append((COMPLETED, {"instrument": instrument.id, "band": band.severity}))
     out.events.append(f"{COMPLETED}:{instrument.id}")
-    engine.say(out, band.message_id, locale, channel, values={"score": str(score)})
-    engine.say(out, instrument.help_id, locale, channel)
+    voice.say(out, band.message_id, locale, channel, values={"score": str(score)})
+    voice.say(out, instrument.help_id, locale, channel)
     if offer and band.follow_up:
         out.state[OFFER] = band.follow_up
 
@@ -87,10 +83,10 @@ def offered(out: Outcome) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def follow_up(engine: Engine, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome | None:
+def follow_up(voice: Voice, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome | None:
     """YES starts the offered instrument; any other message drops the offer and is read as usual."""
     target = out.state.pop(OFFER, None)
     if action != "yes" or not target:
         return None
     out.audit.append(("screening.follow_up", {"instrument": target}))
-    return start(engine, out, target, locale, channel)
+    return start(voice, out, target, locale, channel)

@@ -12,6 +12,7 @@ DELETE_CONFIRM, SCREENING, SAFETY_PLAN = "delete", "screening", "safety_plan"
 REGION = "region"
 CASE_OPEN, WITH_STAFF = "open", "with_staff"  # Turn.case
 RATING = "rating"  # the one-number rating asked once at the end of a module
+OFFER = "offer"  # state key: the longer check a positive screening offered, until the next message
 
 # Risk levels as the safety gate orders them (bot.safety.levels.Level).
 RISK_NONE, RISK_CONCERN, RISK_HIGH, RISK_IMMINENT = 0, 1, 2, 3
