@@ -6,7 +6,10 @@
   (pills, rope, pesticide...), time (tonight, now...) or farewell ("goodbye
   forever") is IMMINENT: intent plus a plan is what a clinician asks about.
 - Farewell preparations (letters to the family, giving things away) are
-  HIGH when a separate time or method signal comes with them.
+  HIGH when a separate time or method signal comes with them, when distress
+  comes with them ("I can't cope any more, I've said my goodbyes"), or when
+  two of them stand on separate words ("giving my things away, I won't need
+  them soon"): warning signs add up, as clinicians count them.
 - Other signals alone set no level: "buy rat poison today" is a shopping list.
 """
 
@@ -48,6 +51,16 @@ class Verdict:
 
 def _effective(hit: Hit) -> Level:
     return min(hit.entry.level, NEGATED_CEILING) if hit.negated else hit.entry.level
+
+
+def _separate(spans: list[tuple[int, int]]) -> bool:
+    """Whether two of these (sorted) spans share no word."""
+    first_end = None
+    for start, end in spans:
+        if first_end is not None and start >= first_end:
+            return True
+        first_end = end if first_end is None else min(first_end, end)
+    return False
 
 
 def combine(hits: list[Hit]) -> Verdict:
@@ -98,10 +111,16 @@ def combine(hits: list[Hit]) -> Verdict:
                 if category:
                     raise_category(category, Level.IMMINENT)
                 rules.add(f"combo:{category}+{kind}")
-    if level < Level.HIGH and "farewell" in kinds and any(k != "farewell" for k in kinds):
-        level = Level.HIGH
-        categories.add("suicide")
-        raise_category("suicide", Level.HIGH)
-        rules.update(f"combo:farewell+{k}" for k in kinds if k != "farewell")
+    if level < Level.HIGH and "farewell" in kinds:
+        others = {k for k in kinds if k != "farewell"}
+        if any(not h.negated and h.entry.level == Level.CONCERN for h in hits):
+            others.add("distress")
+        if _separate(sorted((h.start, h.end) for h in hits if not h.negated and h.entry.signal == "farewell")):
+            others.add("farewell")
+        if others:
+            level = Level.HIGH
+            categories.add("suicide")
+            raise_category("suicide", Level.HIGH)
+            rules.update(f"combo:farewell+{k}" for k in others)
     negated = any(h.negated and h.entry.level >= Level.HIGH for h in hits)
     return Verdict(level, frozenset(categories), frozenset(rules), negated, False, by_category, frozenset(in_progress))

@@ -123,6 +123,14 @@ def test_farewell_preparations_need_a_second_sign(gate: SafetyGate) -> None:
     assert gate.assess("I gave away all my things, tonight is the night", "en").level == HIGH
 
 
+def test_farewell_signs_add_up_with_distress_or_with_each_other(gate: SafetyGate) -> None:
+    assert gate.assess("I've said my goodbyes", "en").level == NONE
+    assert gate.assess("it's not worth it anymore", "en").level == CONCERN
+    assert gate.assess("it's not worth it anymore, I've said my goodbyes", "en").level == HIGH
+    assert gate.assess("giving my stuff away, I won't need it soon", "en").category == "suicide"
+    assert gate.assess("giving my stuff away to charity", "en").level == NONE
+
+
 @pytest.mark.parametrize("text", ["I want to DIE", "i want to dieeeee", "w4nna k1ll mys3lf", "I want... to die!!!"])
 def test_normalisation_reaches_the_gate(gate: SafetyGate, text: str) -> None:
     assert gate.assess(text, "en").level >= HIGH
