@@ -181,6 +181,7 @@ class Engine:
             crisis.open_crisis(self.voice, out, turn, locale, channel)
             return out
         if turn.risk == RISK_CONCERN:
+            out.distress = True
             out.audit.append(("safety.concern", {"rules": list(turn.risk_rules)}))
         if out.state.get("flow") != DELETE_CONFIRM:
             staffed = handoff.with_staff(self.voice, out, actions[0] if actions else None, locale, channel)

@@ -10,6 +10,8 @@ approved content only:
   supportive reply that reflects it back and offers the closest topics as a numbered choice,
   with the TALK keyword;
 - two or three close modules: a short numbered question rather than a guess;
+- distress the safety gate heard (CONCERN: "i dont see the point anymore") that nothing above
+  places: the general supportive reply, never "Sorry, I didn't understand";
 - otherwise the dialogue model when it is on (its reply ends with the closest topics and
   TALK), and only then "Sorry, I didn't understand".
 
@@ -76,6 +78,12 @@ def answer(voice: Voice, intents: Any, dialogue: Dialogue | None, out: Outcome, 
         offered, listing = options(voice, out, locale, understood.targets)
         out.audit.append(("intent.asked", {"offered": offered}))
         voice.say(out, WHICH, locale, channel, values={"options": listing})
+        return out
+    if out.distress:
+        # The gate heard distress the understander could not place: never "didn't understand".
+        offered, listing = options(voice, out, locale, GENERAL_TARGETS)
+        out.audit.append(("intent.supported", {"theme": "distress", "offered": offered}))
+        voice.say(out, SUPPORT_GENERAL, locale, channel, values={"options": listing})
         return out
     if dialogue is not None and text.strip():
         generated = dialogue(text, locale, text_lang or locale, out.region or voice.default_region)

@@ -103,6 +103,7 @@ class Outcome:
     region_chosen: str | None = None  # a region the person picked; the worker stores it
     accepted_locales: tuple[str, ...] = ()  # the person's, for this turn's fallbacks (see Engine.render)
     availability: Any = None  # the turn's, for {response_time} (see Engine.render)
+    distress: bool = False  # the gate read distress without danger (CONCERN) in this message
     case: str | None = None  # the turn's (Turn.case)
 
 

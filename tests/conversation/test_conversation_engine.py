@@ -201,6 +201,16 @@ def test_concern_is_recorded_without_changing_the_conversation(engine):
     assert ("safety.concern", {"rules": ["en.distress"]}) in outcome.audit
 
 
+@pytest.mark.parametrize("text", ["i dont see the point anymore honestly", "asdf qwerty"])
+def test_distress_nothing_else_places_gets_support_never_didnt_understand(engine, text):
+    heard = engine.step({"flow": "menu"}, Turn(text, "sms", risk=RISK_CONCERN, risk_rules=("clf:concern",)), READY)
+    assert refs(heard) == ["support.general"]
+    assert "TALK" in heard.replies[0].text and "1." in heard.replies[0].text
+    # Without the gate's concern, words nothing understands still get the honest fallback.
+    plain = engine.step({"flow": "menu"}, Turn("asdf qwerty", "sms"), READY)
+    assert refs(plain) == ["fallback.not_understood"]
+
+
 def test_phq9_is_scored_deterministically_and_explained_with_the_band(engine):
     outcome, state, _ = run(engine, ["10"] + ["2"] * 8 + ["0"], READY, {"flow": "menu"})
     assert refs(outcome) == ["screening.phq9.band.moderately_severe", "screening.phq9.help"]
