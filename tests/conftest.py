@@ -147,8 +147,10 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
         TWILIO_TIMEOUT_S=5.0,
         SEND_BACKOFF_S=("0",),
         SWEEP_GRACE_S=0,
-        JOB_TIMEOUT_S=20,
-        PROCESSING_LEASE_S=30,
+        # An in-process job builds the safety gate on first use (a worker builds it before its first
+        # job): compiling every language's lexicon takes seconds, more on a busy machine.
+        JOB_TIMEOUT_S=60,
+        PROCESSING_LEASE_S=90,
         SIMULATOR_ENABLED=True,
         SAFETY_EMBEDDINGS=False,  # lexicons and rules; tests that need embeddings turn them on
         INTENT_MATCHING=False,
