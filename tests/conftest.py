@@ -12,6 +12,7 @@ import base64
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -153,6 +154,9 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
         PROCESSING_LEASE_S=90,
         SIMULATOR_ENABLED=True,
         SAFETY_EMBEDDINGS=False,  # lexicons and rules; tests that need embeddings turn them on
+        # Curated texts' vectors (never people's messages), shared across tests and runs.
+        EMBEDDING_CACHE_DIR=os.environ.get("TEST_EMBEDDING_CACHE_DIR")
+        or os.path.join(tempfile.gettempdir(), "tumaini-test-vectors"),
         INTENT_MATCHING=False,
         ERASURE_DELAY_S=0,
         **TEST_SECRETS,

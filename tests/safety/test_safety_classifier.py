@@ -1,0 +1,71 @@
+"""The learnt reading: paraphrases nobody wrote down still reach the crisis path.
+
+Real e5 embeddings over the shipped curated sentences throughout.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from safety_support import CONTENT_DIR, REDTEAM_CSV, SHARED_VECTORS
+
+from bot.safety.classifier import NONE, curated_sentences
+from bot.safety.gate import SafetyGate
+from bot.safety.levels import Level
+from bot.safety.lexicon import load_lexicons
+
+
+@pytest.fixture(scope="module")
+def gate() -> SafetyGate:
+    built = SafetyGate.from_directory(CONTENT_DIR, embeddings=True, vectors_dir=SHARED_VECTORS)
+    built.warm()
+    return built
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("je veux plus etre la demain", "fr"),  # "I don't want to be here tomorrow", SMS French
+    ("ya no quiero seguir aqui", "es"),
+])
+def test_a_paraphrase_of_not_wanting_to_live_reads_as_suicide(gate, text, lang):
+    reading = gate.similarity.read(text)[1]
+    assert reading is not None and reading.category == "suicide"
+    assert reading.score >= gate.similarity.classifier.high_at
+    assessment = gate.assess(text, lang)
+    assert assessment.level >= Level.HIGH and assessment.category == "suicide"
+
+
+def test_hopelessness_the_lexicon_leaves_alone_is_at_least_a_concern(gate):
+    text = "i dont see the point anymore honestly"
+    assert gate.assess(text, "en").level >= Level.CONCERN
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("I would never kill myself, I'm just exhausted", "en"),
+    ("this exam is killing me lol", "en"),
+    ("my phone is dead again", "en"),
+    ("can you help me sleep better", "en"),
+])
+def test_negations_idioms_and_everyday_requests_stay_below_crisis(gate, text, lang):
+    assert gate.assess(text, lang).level < Level.HIGH
+
+
+def test_the_held_out_red_team_rows_are_never_learnt_from():
+    with REDTEAM_CSV.open(encoding="utf-8") as handle:
+        held_out = {r["text"].strip().lower() for r in csv.DictReader(handle) if r["split"] == "test"}
+    learnt = curated_sentences(CONTENT_DIR, load_lexicons(CONTENT_DIR).values())
+    assert len([s for s in learnt if s.label != NONE]) > 500
+    assert held_out.isdisjoint(s.text.strip().lower() for s in learnt)
+
+
+def test_a_library_without_labelled_sentences_leaves_the_classifier_off(write_lexicon, table_embedder):
+    from safety_support import lexicon_doc
+
+    library = write_lexicon(lexicon_doc("xx"))
+    built = SafetyGate.from_directory(library, embedder=table_embedder({}, [1.0, 0.0]))
+    assert built.similarity is not None and built.similarity.classifier is None
+
+
+def test_the_classifier_can_be_switched_off():
+    built = SafetyGate.from_config({"CONTENT_DIR": str(CONTENT_DIR), "SAFETY_CLASSIFIER": False})
+    assert built.similarity is not None and built.similarity.classifier is None
