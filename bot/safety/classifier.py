@@ -43,9 +43,10 @@ log = logging.getLogger(__name__)
 NONE = "none"
 # Calibrated by five-fold cross-validation on the curated sentences (python -m bench.safety
 # --classifier): the lowest HIGH threshold at which cross-validated precision is at least 0.95
-# and no everyday request of the intent eval's heldout rows reads as a crisis.
+# and no everyday request of the intent eval reads as a crisis (re-run it after adding curated
+# sentences: each one moves the fit a little).
 DEFAULT_RIDGE = 1.0
-DEFAULT_HIGH_AT = 0.40
+DEFAULT_HIGH_AT = 0.50
 DEFAULT_CONCERN_AT = 0.10
 MIN_PER_CLASS = 5  # below this, nothing worth learning: the layer stays off
 
