@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bot.conversation import helplines, onboarding
+from bot.conversation.flow import Context
 from bot.conversation.types import (
     RISK_HIGH,
     RISK_IMMINENT,
@@ -157,3 +158,52 @@ def leave(voice: Voice, out: Outcome, profile: Profile, locale: str, channel: st
     else:
         onboarding.onboard(voice, out, locale, channel)
     return out
+
+
+class CrisisGate:
+    """HIGH or IMMINENT risk: the pathway's first reply and the case, whatever the flow."""
+
+    name = "crisis"
+
+    def __init__(self, voice: Voice):
+        self.voice = voice
+
+    def handles(self, ctx: Context) -> bool:
+        return ctx.turn.risk >= CRISIS
+
+    def step(self, ctx: Context) -> Outcome:
+        if not ctx.profile.locale and ctx.known:
+            ctx.out.state["consent_locale"] = ctx.known  # first contact: the crisis flow goes on in this language
+        open_crisis(self.voice, ctx.out, ctx.turn, ctx.locale, ctx.channel)
+        return ctx.out
+
+
+class SafetyPlan:
+    """The open crisis flow: the pathway's steps, its follow-up, or moving on (see ``follow``)."""
+
+    name = "safety_plan"
+
+    def __init__(self, voice: Voice):
+        self.voice = voice
+
+    def handles(self, ctx: Context) -> bool:
+        return ctx.flow == SAFETY_PLAN
+
+    def step(self, ctx: Context) -> Outcome:
+        return follow(self.voice, ctx.out, ctx.turn, ctx.profile, ctx.reply, ctx.locale, ctx.channel)
+
+
+class PlanBeforeConsent:
+    """First contact in crisis: the plan goes on ahead of onboarding (YES is not consent);
+    consent is asked when the person leaves it."""
+
+    name = SafetyPlan.name
+
+    def __init__(self, plan: SafetyPlan):
+        self.plan = plan
+
+    def handles(self, ctx: Context) -> bool:
+        return self.plan.handles(ctx) and not ctx.profile.consented
+
+    def step(self, ctx: Context) -> Outcome:
+        return self.plan.step(ctx)

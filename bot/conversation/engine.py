@@ -7,29 +7,38 @@ worker can replay why a reply was sent. Everything said is approved content,
 referenced by ``item@version`` in the person's locale, or a generated reply
 labelled as such.
 
-Order of precedence in a turn:
-1. an opted-out person gets silence until a start keyword (a crisis still opens a case);
-2. a crisis (HIGH or IMMINENT) gets the crisis reply first, whatever the flow;
-3. while a health worker is in the conversation, everything else is for them (bot.conversation.handoff);
-4. global keywords (STOP, HELP, TALK, BOT, DATA, LANGUAGE, REGION, DELETE) in every enabled language;
-5. the current flow: onboarding, menu, module, screening, safety plan, free text.
-   Once a person has consented, PAUSE, RESUME and TIME (reminders) work from any flow.
+A turn is precedence plus a table. Each part of the conversation is a flow
+(bot.conversation.flow: ``handles(ctx)`` and ``step(ctx)``), and the first
+flow in this order that handles the turn answers it (``Engine.route`` names it):
 
-Onboarding happens in the person's language from the first reply. When the
-worker is confident which served language the first message is in (a sentence,
-or a greeting such as "Habari"), the welcome (with the AI disclosure) and the
-consent question come in it. Otherwise the first reply is only the language menu,
-the served languages by their own names, and the welcome and consent follow in
-the language picked. Then, when the deployment has several regions and the
-number did not settle it, where the person is.
+1. The gates, first whatever the flow or the words, because safety outranks
+   everything else:
+   a. ``opted_out``: a person who sent STOP gets silence until START (a crisis
+      still opens a case, silently);
+   b. ``stop``: STOP opts out at once, from anywhere;
+   c. ``crisis``: HIGH or IMMINENT risk gets the crisis reply and a case,
+      whatever the flow.
+   STOP comes before the crisis reply because it must always be honoured; the
+   worker has already committed the case for any risk the gate found, so a
+   STOP never hides a crisis from the health workers. Every turn past the gates
+   records a CONCERN level (and free text then answers it with support, never
+   "didn't understand"), and makes the "a health worker is with you" notice due
+   again once staff have left.
+2. What outranks where the person is:
+   ``with_staff`` (while a health worker is in the conversation, everything but
+   the carrier keywords is for them); ``info`` (HELP, BOT, DATA);
+   ``language_keyword``; ``region_keyword``; ``erasure`` (DELETE and its
+   question); ``media_only``; ``safety_plan`` for a first contact in crisis (the
+   plan goes on before consent); ``onboarding`` (nothing else before consent);
+   ``talk``; ``region`` (the region question); ``schedule`` (PAUSE, RESUME,
+   TIME); ``menu_keyword``; ``screening_offer`` (YES to the longer check).
+3. The table by where the person is (the state's ``flow``): ``safety_plan``,
+   ``screening``, ``module``, ``rating``; anywhere else a number on the main menu
+   (``menu``), else ``free_text``. A screening offer not taken up is dropped here:
+   it lasts one message.
 
-Every served locale stands equal: a locale is offered when its consent wording is
-approved and, in production, when the deployment has signed it off (``served``,
-see content.serving); English has no other path.
-
-Joining a course and the reminder keywords leave requests in ``Outcome.audit``
-("schedule.*"); the worker turns them into enrolments and settings
-(workers.scheduling), so the engine stays free of clocks and time zones.
+Onboarding, the region question, erasure and the keywords are described in their
+own modules (bot.conversation.onboarding, .region, .erasure, .keywords).
 """
 
 from __future__ import annotations
@@ -37,17 +46,21 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from bot.conversation import crisis, freetext, handoff, onboarding, region, screening, topics
-from bot.conversation.text import carries_code, fold, number, same_reply
+from bot.conversation import crisis, handoff, screening
+from bot.conversation.crisis import CrisisGate, PlanBeforeConsent, SafetyPlan
+from bot.conversation.erasure import Erasure
+from bot.conversation.flow import Context, Flow
+from bot.conversation.freetext import FreeText, MediaOnly
+from bot.conversation.handoff import Talk, WithStaff
+from bot.conversation.keywords import Info, OptedOut, Schedule, Stop
+from bot.conversation.menu import Menu, MenuKeyword
+from bot.conversation.modules import Module, Rating
+from bot.conversation.onboarding import LanguageKeyword, Onboarding
+from bot.conversation.region import RegionChoice, RegionKeyword
+from bot.conversation.screening import Offer, Screening
 from bot.conversation.types import (
-    CONSENT,
-    DELETE_CONFIRM,
-    LANGUAGE,
-    MENU,
     MODULE,
-    NEW,
     RATING,
-    REGION,
     RISK_CONCERN,
     SAFETY_PLAN,
     SCREENING,
@@ -56,37 +69,35 @@ from bot.conversation.types import (
     IntentMatcher,
     Outcome,
     Profile,
-    Reply,
     Turn,
     Understander,
 )
 from bot.conversation.voice import Voice
-from content.errors import ContentMissing
-from core.timezones import InvalidTimeOfDay, QuietHours, format_clock, parse_time_request
+from core.timezones import QuietHours
 from translation.greetings import greeting_language
-
-# Keywords that mean the same from anywhere in a conversation, most important first.
-GLOBAL_ACTIONS = ("stop", "help", "talk", "bot", "data", "language", "region", "delete")
-SCHEDULE_ACTIONS = ("pause", "resume")
-# Field feedback: after a module, one number on this scale (asked once per person and module).
-RATING_ITEM, RATING_THANKS = "feedback.rate", "feedback.thanks"
-RATING_SCALE = range(1, 6)
-MODULE_RATED = "module_rated"
-DELETE_ASK = "keywords.delete_code"  # "Reply DELETE {code} to erase": the code ties the answer to the request
 
 
 class Engine:
-    """Runs one turn. Holds only content, settings and stateless helpers, never per-person data."""
+    """Runs one turn. Holds only content, settings and stateless flows, never per-person data."""
 
     def __init__(self, content: Content, default_region: str = "demo", intents: Understander | IntentMatcher | None = None,
                  dialogue: Dialogue | None = None, consent_item: str = "onboarding.consent",
                  quiet_hours: QuietHours | None = None, served: Collection[str] | None = None,
                  data_days: int = 90):
-        self.voice = Voice(content, default_region=default_region, consent_item=consent_item, served=served)
-        self.data_days = data_days  # the DATA reply's promise: messages and health data go after this
-        self.intents = intents
-        self.dialogue = dialogue
-        self.quiet_hours = quiet_hours or QuietHours()
+        voice = self.voice = Voice(content, default_region=default_region, consent_item=consent_item, served=served)
+        self.free_text = FreeText(voice, intents, dialogue)
+        self.menu = Menu(voice, self.free_text)
+        plan = SafetyPlan(voice)
+        self.gates: tuple[Flow, ...] = (OptedOut(voice), Stop(voice), CrisisGate(voice))
+        self.precedence: tuple[Flow, ...] = (
+            WithStaff(voice), Info(voice, data_days), LanguageKeyword(voice), RegionKeyword(voice), Erasure(voice),
+            MediaOnly(voice), PlanBeforeConsent(plan), Onboarding(voice), Talk(voice), RegionChoice(voice),
+            Schedule(voice, quiet_hours or QuietHours()), MenuKeyword(voice), Offer(voice),
+        )
+        self.table: dict[str, Flow] = {
+            SAFETY_PLAN: plan, SCREENING: Screening(voice), MODULE: Module(voice, self.menu),
+            RATING: Rating(voice, self.menu),
+        }
 
     # -- what the worker reads ---------------------------------------------------
     @property
@@ -149,218 +160,39 @@ class Engine:
         return out
 
     # -- the turn ----------------------------------------------------------------
-    def step(self, state: Mapping[str, Any], turn: Turn, profile: Profile) -> Outcome:
+    def context(self, state: Mapping[str, Any], turn: Turn, profile: Profile) -> Context:
+        """The turn as the flows see it, with a fresh outcome over a copy of the state."""
         out = Outcome(state=dict(state), region=self.region_id(profile.region),
                       accepted_locales=profile.accepted_locales, availability=turn.availability, case=turn.case)
         known = profile.locale or self.first_contact_locale(turn, state)
         locale = known or self.content.default_locale
-        channel = turn.channel
         locales = [locale] + [c for c in self.content.locales() if c != locale]
         actions = self.content.keyword_actions(turn.text, locales) if turn.text.strip() else []
-        action = next((a for a in actions if a in GLOBAL_ACTIONS), None)
-        reply_action = next((a for a in actions if a not in GLOBAL_ACTIONS and a != "start"), None)
+        return Context(turn=turn, profile=profile, out=out, known=known, locale=locale, locales=locales,
+                       actions=actions)
 
-        if profile.opted_out:
-            if turn.risk >= crisis.CRISIS:
-                crisis.escalate_silently(self.voice, out, turn)
-            if "start" in actions:
-                out.opt_in = True
-                out.events.append("opt_in")
-                self.voice.say(out, "keywords.start_confirmation", locale, channel)
-                if profile.consented:
-                    self.voice.main_menu(out, locale, channel)
-            return out
-        if action == "stop":
-            out.opt_out = True
-            out.events.append("opt_out")
-            self.voice.say(out, "keywords.stop_confirmation", locale, channel, kind="optout_confirmation")
-            return out
-        if turn.risk >= crisis.CRISIS:
-            if not profile.locale and known:
-                out.state["consent_locale"] = known  # first contact: the crisis flow goes on in this language
-            crisis.open_crisis(self.voice, out, turn, locale, channel)
-            return out
-        if turn.risk == RISK_CONCERN:
-            out.distress = True
-            out.audit.append(("safety.concern", {"rules": list(turn.risk_rules)}))
-        if out.state.get("flow") != DELETE_CONFIRM:
-            staffed = handoff.with_staff(self.voice, out, actions[0] if actions else None, locale, channel)
-            if staffed is not None:
-                return staffed
-        if action in {"help", "bot", "data"}:
-            self.voice.say(out, f"keywords.{action}", locale, channel, values={"days": str(self.data_days)})
-            return out
-        if action == "language":
-            onboarding.language_menu(self.voice, out, known, channel)
-            return out
-        if action == "region" and profile.consented and len(self.regions()) > 1:
-            region.ask(self.voice, out, locale, channel)
-            return out
+    def choose(self, ctx: Context) -> Flow:
+        """The flow that answers this turn, by the order of precedence in the module's docstring."""
+        for flow in (*self.gates, *self.precedence):
+            if flow.handles(ctx):
+                return flow
+        by_state = self.table.get(ctx.flow)
+        if by_state is not None:
+            return by_state
+        return self.menu if self.menu.handles(ctx) else self.free_text
 
-        flow = out.state.get("flow", NEW)
-        if action == "delete":
-            # Each DELETE asks again, with a new code; the flow to go back to stays the first one.
-            resume = out.state.get("resume", MENU) if flow == DELETE_CONFIRM else flow
-            out.state.update(flow=DELETE_CONFIRM, resume=resume, delete_code=turn.delete_code)
-            self.voice.say(out, DELETE_ASK, locale, channel, values={"code": turn.delete_code})
-            return out
-        if flow == DELETE_CONFIRM:
-            return self._delete_confirm(out, turn.text, reply_action, locale, channel)
-        if not turn.text.strip() and turn.num_media > 0:
-            self.voice.say(out, "fallback.media_only", locale, channel)
-            return out
-        if flow == SAFETY_PLAN and not profile.consented:
-            # First contact in crisis: the plan goes on (YES is not consent); consent comes after.
-            return crisis.follow(self.voice, out, turn, profile, reply_action, locale, channel)
-        if flow == NEW:
-            onboarding.onboard(self.voice, out, known, channel)
-            return out
-        if flow == LANGUAGE:
-            return onboarding.choose_language(self.voice, out, turn, profile, known, channel)
-        if flow == CONSENT:
-            return onboarding.consent(self.voice, out, reply_action, profile, out.state.get("consent_locale", locale), channel)
-        if not profile.consented:
-            onboarding.ask_consent(self.voice, out, locale, channel)
-            return out
-        if action == "talk":
-            return handoff.request(self.voice, out, locale, channel)
-        if flow == REGION:
-            return region.choose(self.voice, out, turn.text, reply_action, locale, channel)
-        if reply_action in SCHEDULE_ACTIONS:
-            out.audit.append((f"schedule.{reply_action}", {}))
-            self.voice.say(out, f"keywords.{reply_action}_confirmation", locale, channel)
-            return out
-        if self._time(out, turn.text, locales, locale, channel):
-            return out
-        if reply_action == "menu":
-            self.voice.main_menu(out, locale, channel)
-            return out
-        if screening.offered(out) is not None:
-            followed = screening.follow_up(self.voice, out, reply_action, locale, channel)
-            if followed is not None:
-                return followed
-        if flow == SAFETY_PLAN:
-            return crisis.follow(self.voice, out, turn, profile, reply_action, locale, channel)
-        if flow == SCREENING:
-            return screening.answer(self.voice, out, turn.text, locale, channel, turn.now)
-        if flow == MODULE:
-            return self._module(out, reply_action, turn.text, locale, channel, turn.text_lang)
-        if flow == RATING:
-            return self._rating(out, turn.text, locale, channel, turn.text_lang)
-        return self._menu_choice(out, turn.text, locale, channel, turn.text_lang)
+    def route(self, state: Mapping[str, Any], turn: Turn, profile: Profile) -> str:
+        """The name of the flow that would answer this turn; nothing is answered or recorded."""
+        return self.choose(self.context(state, turn, profile)).name
 
-    # -- flows -------------------------------------------------------------------
-    def _delete_confirm(self, out: Outcome, text: str, action: str | None, locale: str, channel: str) -> Outcome:
-        """Erase only on the code quoted in the request. A bare YES asks again with the same code;
-        anything else, a wrong code included, cancels (a new DELETE draws a new code), so a
-        spoofed sender gets one guess per request, each of which the real person is told about."""
-        code = str(out.state.get("delete_code") or "")
-        if code and carries_code(text, code):
-            out.erase = True
-            out.opt_out = True  # nothing more is sent while the erasure runs
-            out.events.append("erasure_requested")
-            self.voice.say(out, "keywords.delete_done", locale, channel, kind="optout_confirmation")
-            out.state = {}
-        elif action == "yes" and code:
-            out.events.append("erasure_code_missing")
-            self.voice.say(out, DELETE_ASK, locale, channel, values={"code": code})
-        else:
-            out.state["flow"] = out.state.pop("resume", MENU)
-            out.state.pop("delete_code", None)
-            self.voice.say(out, "keywords.delete_cancelled", locale, channel)
-        return out
-
-    def _menu_choice(self, out: Outcome, text: str, locale: str, channel: str,
-                     text_lang: str | None = None) -> Outcome:
-        picked = number(fold(text))  # "2", "२" or "٢"
-        chosen = next((target for n, target, _ in self.menu_entries(locale) if n == picked), None)
-        if chosen is None:
-            return self._free_text(out, text, locale, channel, text_lang)
-        return topics.go(self.voice, out, chosen, locale, channel)
-
-    def _time(self, out: Outcome, text: str, locales: list[str], locale: str, channel: str) -> bool:
-        """TIME 7, TIME 18:30, TIME 7 UTC+3: when reminders come. False when it is not a TIME message."""
-        words = text.split()
-        for size in (1, 2):
-            if len(words) < size or "time" not in self.content.keyword_actions(" ".join(words[:size]), locales):
-                continue
-            argument = " ".join(words[size:])
-            try:
-                minute, zone = parse_time_request(argument)
-            except InvalidTimeOfDay:
-                if argument and not argument[:1].isdigit():
-                    return False  # "time" was an ordinary word in a sentence
-                self.voice.say(out, "keywords.time_help", locale, channel)
-                return True
-            minute = self.quiet_hours.clamp(minute)
-            out.audit.append(("schedule.time", {"minute": minute, "zone": zone}))
-            self.voice.say(out, "keywords.time_confirmation", locale, channel, values={"time": format_clock(minute)})
-            return True
-        return False
-
-    def _module(self, out: Outcome, action: str | None, text: str, locale: str, channel: str,
-                text_lang: str | None = None) -> Outcome:
-        module = self.content.module(out.state["module"])
-        current = int(out.state.get("step", 0))
-        if action == "back":
-            if current == 0:
-                self.voice.main_menu(out, locale, channel)
-                return out
-            out.state["step"] = current - 1
-            self.voice.say(out, module.steps[current - 1], locale, channel)
-            return out
-        choice = next((c for c in module.choices if c.reply is not None and c.target
-                       and same_reply(c.reply, text)), None)
-        if choice is not None and choice.action in {"module", "screening", "course"}:
-            return topics.go(self.voice, out, f"{choice.action}:{choice.target}", locale, channel)
-        if action not in {"next", "yes"}:
-            return self._menu_choice(out, text, locale, channel, text_lang)
-        step = current + 1
-        if step >= len(module.steps):
-            out.audit.append((f"module_completed:{module.id}", {"locale": locale}))
-            if not self._ask_rating(out, module.id, locale, channel):
-                self.voice.main_menu(out, locale, channel)
-            return out
-        out.state["step"] = step
-        self.voice.say(out, module.steps[step], locale, channel)
-        return out
-
-    def _ask_rating(self, out: Outcome, module_id: str, locale: str, channel: str) -> bool:
-        """Ask for a one-number rating of a finished module, once per person and module.
-
-        Only when the question is approved in the person's own locale: a rating is never
-        worth a message in a language they did not choose.
-        """
-        asked = list(out.state.get("rated", []))
-        if module_id in asked:
-            return False
-        try:
-            rendered = self.content.render(RATING_ITEM, locale, channel)
-        except ContentMissing:
-            return False
-        if rendered.locale != locale:
-            return False
-        out.replies.append(Reply(RATING_ITEM, rendered.text, rendered.ref, rendered.locale))
-        out.state.pop("step", None)
-        out.state.update(flow=RATING, module=module_id, rated=[*asked, module_id])
-        return True
-
-    def _rating(self, out: Outcome, text: str, locale: str, channel: str, text_lang: str | None = None) -> Outcome:
-        """A bare digit on the scale is recorded (the number only); anything else is an ordinary message."""
-        module_id = out.state.pop("module", None)
-        out.state["flow"] = MENU
-        answer = fold(text)
-        if module_id and len(answer) == 1 and answer.isdecimal() and int(answer) in RATING_SCALE:
-            out.audit.append((MODULE_RATED, {"module": module_id, "locale": locale, "rating": int(answer)}))
-            try:
-                self.voice.say(out, RATING_THANKS, locale, channel)
-            except ContentMissing:
-                pass  # the menu alone still answers the person
-            self.voice.main_menu(out, locale, channel)
-            return out
-        return self._menu_choice(out, text, locale, channel, text_lang)
-
-    def _free_text(self, out: Outcome, text: str, locale: str, channel: str,
-                   text_lang: str | None = None) -> Outcome:
-        """Something that is neither a keyword nor a menu number (written in ``text_lang``, see Turn)."""
-        return freetext.answer(self.voice, self.intents, self.dialogue, out, text, locale, channel, text_lang)
+    def step(self, state: Mapping[str, Any], turn: Turn, profile: Profile) -> Outcome:
+        ctx = self.context(state, turn, profile)
+        flow = self.choose(ctx)
+        if flow not in self.gates:
+            if turn.risk == RISK_CONCERN:
+                ctx.out.distress = True
+                ctx.out.audit.append(("safety.concern", {"rules": list(turn.risk_rules)}))
+            handoff.staff_left(ctx)
+        if flow not in self.precedence and flow not in self.gates:
+            screening.drop_offer(ctx.out)
+        return flow.step(ctx)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.conversation import handoff, topics
+from bot.conversation.flow import Context
 from bot.conversation.types import Dialogue, Outcome, Reply, Understanding
 from bot.conversation.voice import Voice
 from content.errors import ContentMissing
@@ -100,3 +101,37 @@ def answer(voice: Voice, intents: Any, dialogue: Dialogue | None, out: Outcome, 
     out.audit.append(("intent.not_understood", {}))
     voice.say(out, NOT_UNDERSTOOD, locale, channel)
     return out
+
+
+class FreeText:
+    """Words that are neither a keyword nor a menu number (see the module's docstring)."""
+
+    name = "free_text"
+
+    def __init__(self, voice: Voice, intents: Any = None, dialogue: Dialogue | None = None):
+        self.voice = voice
+        self.intents = intents  # an Understander, or the older module-only matcher; None: off
+        self.dialogue = dialogue  # the guarded dialogue model; None: off
+
+    def handles(self, ctx: Context) -> bool:
+        return True
+
+    def step(self, ctx: Context) -> Outcome:
+        return answer(self.voice, self.intents, self.dialogue, ctx.out, ctx.text, ctx.locale, ctx.channel,
+                      ctx.turn.text_lang)
+
+
+class MediaOnly:
+    """A picture, voice note or file with no words: say that only text is read."""
+
+    name = "media_only"
+
+    def __init__(self, voice: Voice):
+        self.voice = voice
+
+    def handles(self, ctx: Context) -> bool:
+        return not ctx.text.strip() and ctx.turn.num_media > 0
+
+    def step(self, ctx: Context) -> Outcome:
+        self.voice.say(ctx.out, "fallback.media_only", ctx.locale, ctx.channel)
+        return ctx.out

@@ -13,7 +13,8 @@ health worker, never a bot question. MENU takes the person back to the bot.
 
 from __future__ import annotations
 
-from bot.conversation.types import CASE_OPEN, WITH_STAFF, Outcome
+from bot.conversation.flow import Context
+from bot.conversation.types import CASE_OPEN, DELETE_CONFIRM, WITH_STAFF, Outcome
 from bot.conversation.voice import Voice
 
 REQUESTED, ALREADY, STAFF_WITH_YOU = "handoff.requested", "handoff.already", "handoff.staff_with_you"
@@ -35,20 +36,52 @@ def request(voice: Voice, out: Outcome, locale: str, channel: str) -> Outcome:
     return out
 
 
-def with_staff(voice: Voice, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome | None:
-    """The turn while a health worker is in the conversation, or None when none is."""
-    if out.case != WITH_STAFF or (action in STAFF_MODE_ACTIONS):
-        if out.case != WITH_STAFF:
+def staff_left(ctx: Context) -> None:
+    """Once no health worker is in the conversation, the next one's notice is due again.
+    (A pending DELETE question keeps the flag until it is answered.)"""
+    if ctx.flow != DELETE_CONFIRM and ctx.out.case != WITH_STAFF:
+        ctx.out.state.pop(NOTICE_SENT, None)
+
+
+class WithStaff:
+    """While the case owner is in the conversation, the person's messages are for the case."""
+
+    name = "with_staff"
+
+    def __init__(self, voice: Voice):
+        self.voice = voice
+
+    def handles(self, ctx: Context) -> bool:
+        return (ctx.flow != DELETE_CONFIRM and ctx.out.case == WITH_STAFF
+                and ctx.first_action not in STAFF_MODE_ACTIONS)
+
+    def step(self, ctx: Context) -> Outcome:
+        """MENU takes the person back to the bot; anything else is kept for the case, and the
+        person is told once that a health worker is with them."""
+        out = ctx.out
+        if ctx.first_action == "menu":
+            out.leave_staff = True
             out.state.pop(NOTICE_SENT, None)
-        return None
-    if action == "menu":
-        out.leave_staff = True
-        out.state.pop(NOTICE_SENT, None)
-        out.events.append("handoff_left")
-        voice.main_menu(out, locale, channel)
+            out.events.append("handoff_left")
+            self.voice.main_menu(out, ctx.locale, ctx.channel)
+            return out
+        out.audit.append((TO_CASE, {}))
+        if not out.state.get(NOTICE_SENT):
+            out.state[NOTICE_SENT] = True
+            self.voice.say(out, STAFF_WITH_YOU, ctx.locale, ctx.channel)
         return out
-    out.audit.append((TO_CASE, {}))
-    if not out.state.get(NOTICE_SENT):
-        out.state[NOTICE_SENT] = True
-        voice.say(out, STAFF_WITH_YOU, locale, channel)
-    return out
+
+
+class Talk:
+    """TALK (in any enabled language): a person, not the bot."""
+
+    name = "talk"
+
+    def __init__(self, voice: Voice):
+        self.voice = voice
+
+    def handles(self, ctx: Context) -> bool:
+        return ctx.keyword == "talk"
+
+    def step(self, ctx: Context) -> Outcome:
+        return request(self.voice, ctx.out, ctx.locale, ctx.channel)

@@ -14,8 +14,9 @@ in production, when the deployment has signed it off (``served``, see content.se
 from __future__ import annotations
 
 from bot.conversation import region
+from bot.conversation.flow import Context
 from bot.conversation.text import english_name, fold, native_name, number
-from bot.conversation.types import CONSENT, LANGUAGE, Outcome, Profile, Reply, Turn
+from bot.conversation.types import CONSENT, LANGUAGE, NEW, Outcome, Profile, Reply, Turn
 from bot.conversation.voice import Voice
 
 # The first reply when the language is not known: the served languages by their own names.
@@ -107,3 +108,45 @@ def consent(voice: Voice, out: Outcome, action: str | None, profile: Profile, lo
         out.events.append("consent_declined")
         voice.say(out, DECLINED, locale, channel)
     return out
+
+
+class LanguageKeyword:
+    """LANGUAGE from anywhere: the language menu (in the person's language when it is known)."""
+
+    name = "language_keyword"
+
+    def __init__(self, voice: Voice):
+        self.voice = voice
+
+    def handles(self, ctx: Context) -> bool:
+        return ctx.keyword == "language"
+
+    def step(self, ctx: Context) -> Outcome:
+        language_menu(self.voice, ctx.out, ctx.known, ctx.channel)
+        return ctx.out
+
+
+class Onboarding:
+    """Everything before consent: the welcome, the language, the consent question and its answer.
+    Nothing else is done for a person who has not consented."""
+
+    name = "onboarding"
+
+    def __init__(self, voice: Voice):
+        self.voice = voice
+
+    def handles(self, ctx: Context) -> bool:
+        return ctx.flow in (NEW, LANGUAGE, CONSENT) or not ctx.profile.consented
+
+    def step(self, ctx: Context) -> Outcome:
+        out = ctx.out
+        if ctx.flow == NEW:
+            onboard(self.voice, out, ctx.known, ctx.channel)
+            return out
+        if ctx.flow == LANGUAGE:
+            return choose_language(self.voice, out, ctx.turn, ctx.profile, ctx.known, ctx.channel)
+        if ctx.flow == CONSENT:
+            return consent(self.voice, out, ctx.reply, ctx.profile, out.state.get("consent_locale", ctx.locale),
+                           ctx.channel)
+        ask_consent(self.voice, out, ctx.locale, ctx.channel)
+        return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.conversation.flow import Context
 from bot.conversation.text import fold, number
 from bot.conversation.types import REGION, Outcome, Profile
 from bot.conversation.voice import Voice
@@ -54,3 +55,34 @@ def choose(voice: Voice, out: Outcome, text: str, action: str | None, locale: st
         out.audit.append(("region_set", {"region": chosen.id, "source": "chosen"}))
     voice.main_menu(out, locale, channel)
     return out
+
+
+class RegionKeyword:
+    """REGION, once consented and where there is a choice: ask again where the person is."""
+
+    name = "region_keyword"
+
+    def __init__(self, voice: Voice):
+        self.voice = voice
+
+    def handles(self, ctx: Context) -> bool:
+        return ctx.keyword == "region" and ctx.profile.consented and len(self.voice.regions()) > 1
+
+    def step(self, ctx: Context) -> Outcome:
+        ask(self.voice, ctx.out, ctx.locale, ctx.channel)
+        return ctx.out
+
+
+class RegionChoice:
+    """The answer to the region question."""
+
+    name = "region"
+
+    def __init__(self, voice: Voice):
+        self.voice = voice
+
+    def handles(self, ctx: Context) -> bool:
+        return ctx.flow == REGION
+
+    def step(self, ctx: Context) -> Outcome:
+        return choose(self.voice, ctx.out, ctx.text, ctx.reply, ctx.locale, ctx.channel)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.conversation import crisis
+from bot.conversation.flow import Context
 from bot.conversation.text import fold, number
 from bot.conversation.types import MENU, OFFER, RISK_HIGH, SCREENING, Outcome, Turn
 from bot.conversation.voice import Voice
@@ -83,10 +84,39 @@ def offered(out: Outcome) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def follow_up(voice: Voice, out: Outcome, action: str | None, locale: str, channel: str) -> Outcome | None:
-    """YES starts the offered instrument; any other message drops the offer and is read as usual."""
-    target = out.state.pop(OFFER, None)
-    if action != "yes" or not target:
-        return None
-    out.audit.append(("screening.follow_up", {"instrument": target}))
-    return start(voice, out, target, locale, channel)
+def drop_offer(out: Outcome) -> None:
+    """An offer lasts one message: one not taken up by YES is read as usual and the offer goes."""
+    if offered(out) is not None:
+        out.state.pop(OFFER, None)
+
+
+class Offer:
+    """YES to the longer check a positive result offered on the message before."""
+
+    name = "screening_offer"
+
+    def __init__(self, voice: Voice):
+        self.voice = voice
+
+    def handles(self, ctx: Context) -> bool:
+        return bool(offered(ctx.out)) and ctx.reply == "yes"
+
+    def step(self, ctx: Context) -> Outcome:
+        target = str(ctx.out.state.pop(OFFER))
+        ctx.out.audit.append(("screening.follow_up", {"instrument": target}))
+        return start(self.voice, ctx.out, target, ctx.locale, ctx.channel)
+
+
+class Screening:
+    """The person is answering a check, one item per message."""
+
+    name = "screening"
+
+    def __init__(self, voice: Voice):
+        self.voice = voice
+
+    def handles(self, ctx: Context) -> bool:
+        return ctx.flow == SCREENING
+
+    def step(self, ctx: Context) -> Outcome:
+        return answer(self.voice, ctx.out, ctx.text, ctx.locale, ctx.channel, ctx.turn.now)
