@@ -9,7 +9,7 @@ from content.db import load_library_into
 from core.tables import utcnow
 from tests.conftest import drain
 from tests.portal.conftest import version_id
-from tests.scheduling.conftest import enrol, set_due
+from tests.scheduling.conftest import enrol, set_due, zone_at_local_hour
 from workers import runtime
 from workers.scheduling import tick
 
@@ -28,7 +28,7 @@ def test_a_course_step_approved_in_the_portal_is_the_next_scheduled_send(portal_
     runtime.install(services)
 
     phone = "+254700000311"
-    contact = enrol(services, phone, time_zone="Africa/Nairobi")
+    contact = enrol(services, phone, time_zone=zone_at_local_hour(12))  # midday for them, whenever this runs
     assert tick(services).created == 1  # day 1, from the library as loaded
     drain(services)
 
