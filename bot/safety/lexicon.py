@@ -23,7 +23,7 @@ import yaml
 from bot.safety.exceptions import LexiconError
 from bot.safety.levels import CATEGORIES, SIGNALS, Level
 from bot.safety.normalize import normalise
-from bot.safety.patterns import Sequence_, expand_patterns
+from bot.safety.patterns import Pattern, parse_patterns
 
 FILENAME = "crisis_lexicon.yaml"
 STATUSES = ("draft", "in_review", "approved", "retired")
@@ -44,7 +44,7 @@ class Entry:
 
     id: str
     locale: str
-    sequences: tuple[Sequence_, ...]
+    patterns: tuple[Pattern, ...]
     level: Level
     category: str | None
     signal: str | None
@@ -63,9 +63,9 @@ class Negation:
     "not okay") and switch the cue inside them off.
     """
 
-    before: tuple[Sequence_, ...] = ()
-    after: tuple[Sequence_, ...] = ()
-    pseudo: tuple[Sequence_, ...] = ()
+    before: tuple[Pattern, ...] = ()
+    after: tuple[Pattern, ...] = ()
+    pseudo: tuple[Pattern, ...] = ()
     fillers: frozenset[str] = frozenset()
     window: int = 3
 
@@ -80,8 +80,8 @@ class Persons:
     it"), and no first-person word stands inside the hit ("kill myself").
     """
 
-    first: tuple[Sequence_, ...] = ()
-    third: tuple[Sequence_, ...] = ()
+    first: tuple[Pattern, ...] = ()
+    third: tuple[Pattern, ...] = ()
     window: int = 6
 
 
@@ -161,8 +161,8 @@ def _entry(raw: Any, locale: str, seen: set[str], where: str) -> Entry:
         raise LexiconError(f"{where}: in_progress must be true or false")
     if in_progress and level < Level.HIGH:
         raise LexiconError(f"{where}: an in_progress entry needs level high or imminent")
-    sequences = tuple(expand_patterns(_patterns(raw, where), where))
-    return Entry(entry_id, locale, sequences, level, category, signal, str(raw.get("notes", "")), in_progress)
+    patterns = parse_patterns(_patterns(raw, where), where)
+    return Entry(entry_id, locale, patterns, level, category, signal, str(raw.get("notes", "")), in_progress)
 
 
 def _benign(raw: Any, locale: str, seen: set[str], where: str) -> Entry:
@@ -170,8 +170,8 @@ def _benign(raw: Any, locale: str, seen: set[str], where: str) -> Entry:
         raise LexiconError(f"{where}: each benign idiom must be a mapping")
     entry_id = _check_id(raw.get("id"), locale, seen, where)
     where = f"{where} {entry_id}"
-    sequences = tuple(expand_patterns(_patterns(raw, where), where))
-    return Entry(entry_id, locale, sequences, Level.NONE, None, None, str(raw.get("notes", "")))
+    patterns = parse_patterns(_patterns(raw, where), where)
+    return Entry(entry_id, locale, patterns, Level.NONE, None, None, str(raw.get("notes", "")))
 
 
 def _negation(raw: Any, where: str) -> Negation:
@@ -180,7 +180,7 @@ def _negation(raw: Any, where: str) -> Negation:
     if not isinstance(raw, dict):
         raise LexiconError(f"{where}: 'negation' must be a mapping")
 
-    def cues(key: str) -> tuple[Sequence_, ...]:
+    def cues(key: str) -> tuple[Pattern, ...]:
         return _cues(raw, key, f"{where} negation")
 
     words = raw.get("fillers") or []
@@ -194,11 +194,11 @@ def _negation(raw: Any, where: str) -> Negation:
     return Negation(cues("before"), cues("after"), cues("pseudo"), fillers, window)
 
 
-def _cues(raw: dict[str, Any], key: str, where: str) -> tuple[Sequence_, ...]:
+def _cues(raw: dict[str, Any], key: str, where: str) -> tuple[Pattern, ...]:
     values = raw.get(key) or []
     if not isinstance(values, list):
         raise LexiconError(f"{where}.{key} must be a list")
-    return tuple(seq for v in values for seq in expand_patterns([v], f"{where}.{key}"))
+    return tuple(pattern for v in values for pattern in parse_patterns([v], f"{where}.{key}"))
 
 
 def _persons(raw: Any, where: str) -> Persons:

@@ -1,7 +1,7 @@
 """Finding lexicon hits in one normalised message: idioms, negation and person.
 
 All entries, benign idioms, negation cues and person words of every applied
-lexicon live in one word automaton (``patterns.Automaton``), so a message is
+lexicon live in one word automaton (``automaton.Automaton``), so a message is
 read once, in time linear in its length. Then, in this order:
 
 1. hits that overlap a benign idiom ("nataka kufa na kicheko", "dying to see
@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bot.safety.lexicon import Entry, Lexicon
-from bot.safety.patterns import Automaton
+from bot.safety.automaton import Automaton
+from bot.safety.patterns import Pattern
 
 PERSONAL = frozenset({"suicide", "self_harm", "command_hallucination"})
 THIRD_PARTY = "third_party"
@@ -69,26 +70,26 @@ class Matcher:
     def __init__(self, lexicons: Iterable[Lexicon]) -> None:
         self.lexicons = {lx.locale: lx for lx in lexicons}
         self._labels: list[tuple[int, str, Entry | None]] = []
-        self._longest = 1
         self.automaton = Automaton()
         for lexicon in self.lexicons.values():
             for entry in lexicon.entries:
-                self._add(_ENTRY, lexicon.locale, entry, entry.sequences)
+                self._add(_ENTRY, lexicon.locale, entry, entry.patterns)
             for idiom in lexicon.benign:
-                self._add(_BENIGN, lexicon.locale, idiom, idiom.sequences)
+                self._add(_BENIGN, lexicon.locale, idiom, idiom.patterns)
             neg, persons = lexicon.negation, lexicon.persons
-            for kind, sequences in (
+            for kind, patterns in (
                 (_BEFORE, neg.before),
                 (_AFTER, neg.after),
                 (_PSEUDO, neg.pseudo),
                 (_FIRST, persons.first),
                 (_THIRD, persons.third),
             ):
-                self._add(kind, lexicon.locale, None, sequences)
+                self._add(kind, lexicon.locale, None, patterns)
             for variant, canonical in lexicon.spellings:
                 self.automaton.alias(variant, canonical)
             for prefix in lexicon.clitics:
                 self.automaton.clitic(prefix)
+        self._longest = max(self.automaton.longest, 1)
         # How far the reading of one hit can look: its negation and person
         # windows, the cues in them, the pseudo-cues around those and hits of
         # other languages on the same words. Two hits of one entry with the
@@ -96,12 +97,11 @@ class Matcher:
         windows = [w for lx in self.lexicons.values() for w in (lx.negation.window, lx.persons.window)]
         self._reach = max(windows, default=0) + 3 * self._longest + 1
 
-    def _add(self, kind: int, locale: str, entry: Entry | None, sequences: Iterable[tuple]) -> None:
+    def _add(self, kind: int, locale: str, entry: Entry | None, patterns: Iterable[Pattern]) -> None:
         label = len(self._labels)
         self._labels.append((kind, locale, entry))
-        for seq in sequences:
-            self.automaton.add(seq, label)
-            self._longest = max(self._longest, len(seq))
+        for pattern in patterns:
+            self.automaton.add(pattern, label)
 
     def find(self, text: str, primary: str | None = None) -> tuple[list[Hit], list[Entry]]:
         """Hits in one normalised text, and the benign idioms that masked some.

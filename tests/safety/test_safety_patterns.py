@@ -5,7 +5,7 @@ import pytest
 from bot.safety.exceptions import LexiconError
 from bot.safety.inflect import bases
 from bot.safety.normalize import normalise
-from bot.safety.patterns import compile_patterns
+from bot.safety.automaton import compile_patterns
 
 
 def matches(pattern: str, text: str) -> bool:
