@@ -205,7 +205,7 @@ def main() -> None:
     start = time.perf_counter()
     lexical = SafetyGate.from_directory(embeddings=False)
     print(
-        f"lexicons loaded and compiled: {time.perf_counter() - start:.2f} s, {lexical.matcher.automaton.size} trie nodes"
+        f"lexicons loaded and compiled: {time.perf_counter() - start:.2f} s, {lexical.matcher.automaton.size} automaton nodes"
     )
     _long_messages(lexical, max(args.rounds, 5))
     if args.long_only:

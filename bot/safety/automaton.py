@@ -36,7 +36,7 @@ from bot.safety.patterns import ANY, Choice, Gap, Glob, Inflected, Pattern, Symb
 MAX_WORD = 64  # longer words are matched literally only (no wildcard or regex)
 MIN_STEM = 3  # a clitic prefix is only taken off a word that keeps this many letters
 
-_Key = tuple[frozenset[int], frozenset[tuple[Symbol, int]]]
+_Key = tuple[frozenset[int], frozenset[tuple[Symbol, int]] | tuple[tuple[Symbol, int], ...]]
 
 
 class _Builder:
@@ -49,7 +49,7 @@ class _Builder:
         self._unions: dict[frozenset[int], int] = {}
 
     def node(self, labels: frozenset[int], edges: dict[Symbol, int]) -> int:
-        key = (labels, frozenset(edges.items()))
+        key = (labels, frozenset(edges.items()) if len(edges) > 1 else tuple(edges.items()))
         found = self._ids.get(key)
         if found is None:
             found = self._ids[key] = len(self.labels)

@@ -35,6 +35,8 @@ PROVENANCE_FIELDS = (
     "language_review",
     "evidence",
 )
+# libyaml's safe loader reads the same documents ten times faster, where it is installed
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?\.[a-z0-9_.+-]+$")
 
 
@@ -316,7 +318,7 @@ def parse_lexicon(data: Any, where: str) -> Lexicon:
 def load_lexicon(path: Path) -> Lexicon:
     """Read and validate one lexicon file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise LexiconError(f"{path}: not valid YAML: {exc}") from None
     lexicon = parse_lexicon(data, str(path))

@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import product
 
 from bot.safety.exceptions import LexiconError
@@ -142,6 +143,8 @@ class Pattern:
 
 def _split_top(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside parentheses."""
+    if "(" not in text and ")" not in text:
+        return text.split(sep)
     parts: list[str] = []
     current: list[str] = []
     depth = 0
@@ -163,24 +166,28 @@ def _split_top(text: str, sep: str) -> list[str]:
     return parts
 
 
-def _word(word: str) -> list[Sequence_]:
-    """The sequences of one word: literal tokens, one wildcard word or one inflected word."""
+@lru_cache(maxsize=1 << 16)
+def _word(word: str) -> tuple[Sequence_, ...]:
+    """The sequences of one word: literal tokens, one wildcard word or one inflected word.
+
+    Kept per word written: the same words recur across alternatives and patterns.
+    """
     if word.endswith("+") and len(word) > 1:
         if "*" in word:
             raise LexiconError(f"a word cannot have both a wildcard and '+': {word!r}")
         base = base_form(word[:-1])
         if not base or " " in base or (len(base) < MIN_BASE and base not in IRREGULAR_BASES):
             raise LexiconError(f"'+' needs one word of at least {MIN_BASE} letters before it: {word!r}")
-        return [(Inflected(base),)]
+        return ((Inflected(base),),)
     if "*" not in word:
         toks = normalise(word).split()
-        return [tuple(toks)] if toks else []
+        return (tuple(toks),) if toks else ()
     pieces = tuple(normalise(piece).strip() for piece in word.split("*"))
     if any(" " in piece for piece in pieces):
         raise LexiconError(f"a wildcard word cannot contain spaces or punctuation: {word!r}")
     if not "".join(pieces):
-        return [(ANY,)]  # a bare "*" is any one word
-    return [(Glob(pieces),)]
+        return ((ANY,),)  # a bare "*" is any one word
+    return ((Glob(pieces),),)
 
 
 def _concat(parts: list[list[Sequence_]], where: str) -> list[Sequence_]:
@@ -214,7 +221,7 @@ def _expand(phrase: str, where: str) -> list[Sequence_]:
         else:
             if "(" in body or ")" in body or "|" in body:
                 raise LexiconError(f"misplaced parenthesis or '|' in {token!r}")
-            options = _word(body)
+            options = list(_word(body))
             if not options:
                 continue  # punctuation only: it normalises away, like in messages
         if optional:
@@ -277,7 +284,11 @@ def _parse(phrase: str, where: str) -> tuple[Pattern, int]:
                 nested, n = _parse(alt, where)
                 if not nested.has_words:
                     raise LexiconError(f"empty alternative in {token!r}")
-                options.append(nested)
+                alone = nested.parts[0] if len(nested.parts) == 1 else None
+                if isinstance(alone, Choice) and not alone.optional:  # one word or group: its options are ours
+                    options.extend(alone.options)
+                else:
+                    options.append(nested)
                 count += n
         else:
             if "(" in body or ")" in body or "|" in body:
