@@ -92,9 +92,7 @@ class _Builder:
                     moved.setdefault((gap + part.size, True) if started else (0, False), set()).update(nodes)
                 pending = moved
                 continue
-            after = [self.union(nodes) for nodes in pending.values()]
-            gaps = [gap for gap, _ in pending]
-            conts = [self.node(frozenset(), {Gap(gap): node}) if gap else node for gap, node in zip(gaps, after)]
+            conts = [self._after_gap(gap, self.union(nodes)) for (gap, _), nodes in pending.items()]
             made = {self.option(option, cont) for option in part.options for cont in conts}
             if part.optional:
                 pending.setdefault((0, True), set()).update(made)
@@ -102,6 +100,9 @@ class _Builder:
                 pending = {(0, True): made}
         starts = {node for (_, started), nodes in pending.items() if started for node in nodes}
         return self.union(starts) if starts else None
+
+    def _after_gap(self, gap: int, node: int) -> int:
+        return self.node(frozenset(), {Gap(gap): node}) if gap else node
 
     def option(self, option: tuple[Symbol, ...] | Pattern, tail: int) -> int:
         if isinstance(option, Pattern):

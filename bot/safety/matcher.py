@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from bot.safety.lexicon import Entry, Lexicon
 from bot.safety.automaton import Automaton
+from bot.safety.lexicon import Entry, Lexicon
 from bot.safety.patterns import Pattern
 
 PERSONAL = frozenset({"suicide", "self_harm", "command_hallucination"})

@@ -4,11 +4,11 @@ import random
 
 import pytest
 
+from bot.safety.automaton import compile_patterns
 from bot.safety.exceptions import LexiconError
 from bot.safety.inflect import bases
 from bot.safety.normalize import normalise
 from bot.safety.patterns import ANY, Gap, expand_patterns
-from bot.safety.automaton import compile_patterns
 
 
 def matches(pattern: str, text: str) -> bool:
