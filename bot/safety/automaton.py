@@ -3,7 +3,7 @@
 The automaton accepts exactly the word sequences the patterns stand for
 (``patterns.expand_patterns``), each under its entry's label, but it is built
 from the parsed patterns without writing those sequences out, and it is the
-smallest automaton that does so:
+smallest deterministic automaton that does so:
 
 - a pattern is built from its last part to its first, onto what follows it:
   a choice becomes one edge per alternative, all leading to the one node for

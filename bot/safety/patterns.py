@@ -32,6 +32,12 @@ each choice made once and joined up again after it rather than copied into
 every sequence. Only a pattern whose count comes out over ``MAX_SEQUENCES``
 is written out, to tell a real excess from alternatives that repeat one
 another.
+
+The automaton reads a message in one pass, in time linear in its length.
+For all twelve lexicons (and English alone, for translated text) it has
+13,704 nodes, and building the gate takes about 1 CPU second and keeps 33 MB;
+the word trie of written-out sequences it replaced had 1.49 million nodes,
+took 5.5 s and kept 385 MB (``python -m bench.safety_build``, docs/safety.md).
 """
 
 from __future__ import annotations
