@@ -67,6 +67,7 @@ ENGINE_MESSAGE_IDS = (
     "crisis.immediate",
     "crisis.safety_plan.1",
     "crisis.followup",
+    "safety.ask",
     *PATHWAY_MESSAGE_IDS,
 )
 _NUMBER = re.compile(r"(?<![\w+])\+?\d[\d \-().]{3,}\d(?!\w)")

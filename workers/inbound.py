@@ -304,6 +304,7 @@ def process(ctx: WorkerContext, message_id: int) -> str:
                     delete_code=str(100000 + secrets.randbelow(900000)),
                     category=assessment.category if assessment else None,
                     in_progress=bool(assessment and assessment.in_progress), now=now,
+                    ask=assessment.ask if assessment else None,
                     case=handoff.case_for_turn(session, services.config, contact.id, now))
         state = health.open_state(services.cipher, contact)
         if not state and contact.consent_version is not None:

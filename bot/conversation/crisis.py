@@ -40,7 +40,8 @@ from content.schema import Pathway
 CRISIS = RISK_HIGH
 PLAN_STEPS = len(SAFETY_PLAN_STEPS)
 _LEVEL = {"high": RISK_HIGH, "imminent": RISK_IMMINENT}
-_FLOW_KEYS = ("module", "step", "instrument", "answers", "plan_step", "pathway", "in_progress")
+_FLOW_KEYS = ("module", "step", "instrument", "answers", "plan_step", "pathway", "in_progress",
+              "safety_asked_from")
 
 
 class HasContent(Protocol):

@@ -29,7 +29,9 @@ flow in this order that handles the turn answers it (``Engine.route`` names it):
    the carrier keywords is for them); ``info`` (HELP, BOT, DATA);
    ``language_keyword``; ``region_keyword``; ``erasure`` (DELETE and its
    question); ``media_only``; ``safety_plan`` for a first contact in crisis (the
-   plan goes on before consent); ``onboarding`` (nothing else before consent);
+   plan goes on before consent); ``safety_answer`` and ``safety_ask`` (a possible
+   crisis is asked about directly, before anything else, and YES opens the crisis
+   path: bot.conversation.ask); ``onboarding`` (nothing else before consent);
    ``talk``; ``region`` (the region question); ``schedule`` (PAUSE, RESUME,
    TIME); ``menu_keyword``; ``screening_offer`` (YES to the longer check).
 3. The table by where the person is (the state's ``flow``): ``safety_plan``,
@@ -47,6 +49,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from bot.conversation import crisis, handoff, screening
+from bot.conversation.ask import AskSafety, SafetyAnswer
 from bot.conversation.crisis import CrisisGate, PlanBeforeConsent, SafetyPlan
 from bot.conversation.erasure import Erasure
 from bot.conversation.flow import Context, Flow
@@ -91,7 +94,8 @@ class Engine:
         self.gates: tuple[Flow, ...] = (OptedOut(voice), Stop(voice), CrisisGate(voice))
         self.precedence: tuple[Flow, ...] = (
             WithStaff(voice), Info(voice, data_days), LanguageKeyword(voice), RegionKeyword(voice), Erasure(voice),
-            MediaOnly(voice), PlanBeforeConsent(plan), Onboarding(voice), Talk(voice), RegionChoice(voice),
+            MediaOnly(voice), PlanBeforeConsent(plan), SafetyAnswer(voice, self.choose), AskSafety(voice),
+            Onboarding(voice), Talk(voice), RegionChoice(voice),
             Schedule(voice, quiet_hours or QuietHours()), MenuKeyword(voice), Offer(voice),
         )
         self.table: dict[str, Flow] = {

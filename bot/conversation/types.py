@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 NEW, LANGUAGE, CONSENT, MENU, MODULE = "new", "language", "consent", "menu", "module"
 DELETE_CONFIRM, SCREENING, SAFETY_PLAN = "delete", "screening", "safety_plan"
+SAFETY_CHECK = "safety_check"  # the direct question about safety was asked; its answer is due
 REGION = "region"
 CASE_OPEN, WITH_STAFF = "open", "with_staff"  # Turn.case
 RATING = "rating"  # the one-number rating asked once at the end of a module
@@ -51,6 +52,9 @@ class Turn:
     # The moment of the turn (aware), passed in so a crisis reply names only services open
     # now; None: no clock, every service is listed with its hours.
     now: datetime | None = None
+    # The pathway a message below HIGH leans towards when a crisis is possible but not clear
+    # (bot.safety.levels.Assessment.ask): the person is asked directly (bot.conversation.ask).
+    ask: str | None = None
     # The person's case as the worker found it: None (no open case), OPEN (waiting for staff),
     # or WITH_STAFF (the case owner is in the conversation: the bot stays quiet).
     case: str | None = None

@@ -23,7 +23,7 @@ from content.render import format_emergency, format_helplines
 SCREENINGS_ON_MENU = ("phq2", "phq9", "gad7")  # PHQ-2 first: the quick mood check
 COURSES_ON_MENU = ("doing_what_matters", "weekly_checkin")
 # State a flow keeps while it runs; the main menu clears it.
-FLOW_KEYS = ("module", "step", "instrument", "answers", OFFER)
+FLOW_KEYS = ("module", "step", "instrument", "answers", OFFER, "safety_asked_from")
 
 
 class Voice:

@@ -48,6 +48,10 @@ NONE = "none"
 DEFAULT_RIDGE = 1.0
 DEFAULT_HIGH_AT = 0.50
 DEFAULT_CONCERN_AT = 0.10
+# Between ASK_AT and HIGH_AT a crisis is possible but not clear: the conversation asks the
+# person directly (bot.conversation.ask). The lowest threshold, in steps of 0.05, at which at
+# most one everyday request in ten that was never learnt from would be asked (same sweep).
+DEFAULT_ASK_AT = 0.25
 MIN_PER_CLASS = 5  # below this, nothing worth learning: the layer stays off
 
 
@@ -106,6 +110,7 @@ class CrisisClassifier:
         ridge: float = DEFAULT_RIDGE,
         high_at: float = DEFAULT_HIGH_AT,
         concern_at: float = DEFAULT_CONCERN_AT,
+        ask_at: float = DEFAULT_ASK_AT,
     ) -> None:
         self.embedder = embedder
         self.sentences = tuple(sentences)
@@ -113,6 +118,7 @@ class CrisisClassifier:
         self.ridge = ridge
         self.high_at = high_at
         self.concern_at = concern_at
+        self.ask_at = ask_at
         self.labels: tuple[str, ...] = (NONE, *sorted({s.label for s in self.sentences} - {NONE}))
         self._fitted: tuple[np.ndarray, np.ndarray] | None = None
 

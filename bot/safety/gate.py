@@ -151,6 +151,7 @@ class SafetyGate:
         verdict = self.lexical(text, lang, translated_en)
         level, rules, categories = verdict.level, set(verdict.rules), set(verdict.categories)
         by_category = dict(verdict.category_levels)
+        ask: str | None = None
         if self.similarity is not None and verdict.may_be_raised():
             match, reading = self.similarity.read(text or "")
             classifier = self.similarity.classifier
@@ -165,10 +166,12 @@ class SafetyGate:
                 rules.add(f"clf:{reading.category}")
                 categories.add(reading.category)
                 by_category[reading.category] = max(by_category.get(reading.category, Level.NONE), Level.HIGH)
-            elif reading is not None and classifier is not None and reading.score >= classifier.concern_at \
-                    and level < Level.CONCERN:
-                level = Level.CONCERN
-                rules.add("clf:concern")
+            elif reading is not None and classifier is not None and reading.score >= classifier.concern_at:
+                if level < Level.CONCERN:
+                    level = Level.CONCERN
+                    rules.add("clf:concern")
+                if reading.score >= classifier.ask_at:
+                    ask = reading.category
         in_progress = verdict.in_progress if level >= Level.HIGH else frozenset()
         return Assessment(
             level=level,
@@ -177,6 +180,7 @@ class SafetyGate:
             lang_checked=tuple(lx.locale for lx in self._ordered(lang)),
             category=_pathway(level, by_category, in_progress),
             in_progress=bool(in_progress),
+            ask=ask if level < Level.HIGH else None,
         )
 
 

@@ -102,6 +102,10 @@ class Assessment:
     ``in_progress`` is True when harm is already done or happening now (pills
     swallowed, an injury made, an attack under way): the reply then always
     carries the emergency number.
+
+    ``ask`` names the pathway a message below HIGH leans towards when the learnt
+    reading finds a crisis possible but not clear: the conversation then asks the
+    person directly whether they are in danger, rather than guessing either way.
     """
 
     level: Level
@@ -110,6 +114,7 @@ class Assessment:
     lang_checked: tuple[str, ...] = ()
     category: str | None = None
     in_progress: bool = False
+    ask: str | None = None
 
     @property
     def is_crisis(self) -> bool:

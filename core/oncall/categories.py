@@ -18,9 +18,10 @@ CATEGORY_WORDS: dict[str, str] = {
     "sexual_violence": "sexual violence",
     "distress": "distress",
     "handoff": "asked to talk to a person",
+    "disclosed": "said yes when asked if in danger",  # bot.conversation.ask: the words left it unclear
     "unknown": "risk (category not recorded)",
 }
-CATEGORIES = tuple(k for k in CATEGORY_WORDS if k not in {"handoff", "unknown"})
+CATEGORIES = tuple(k for k in CATEGORY_WORDS if k not in {"handoff", "disclosed", "unknown"})
 
 SEVERITY_WORDS: dict[str, str] = {"imminent": "IMMINENT", "high": "HIGH", "concern": "concern"}
 

@@ -9,6 +9,7 @@ turn that this flow's state or words do not get, because something comes first.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,14 @@ class Row:
     audit: tuple[str, ...] | None = None  # when given: exactly the audit actions, in order
     by: str | None = None  # the flow that answers, when not the table's own
     extra: dict[str, Any] = field(default_factory=dict)  # state keys and values expected after the turn
+    ask: str | None = None  # the gate's leaning, when a crisis is possible but not clear
+    now: datetime | None = None
 
 
 def turn_for(row: Row) -> Turn:
     return Turn(row.text, "sms", num_media=row.media, risk=row.risk, risk_rules=("r1",) if row.risk else (),
-                delete_code=CODE, case=row.case, category=row.category, in_progress=row.in_progress)
+                delete_code=CODE, case=row.case, category=row.category, in_progress=row.in_progress,
+                ask=row.ask, now=row.now)
 
 
 def check(engine: Engine, flow: str, row: Row) -> None:
@@ -285,6 +289,65 @@ SAFETY_PLAN_ROWS = [
 @table(SAFETY_PLAN_ROWS)
 def test_safety_plan(engine, row):
     check(engine, "safety_plan", row)
+
+
+NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+ASK_ROWS = [
+    # A possible crisis is asked about directly, wherever the person is, and the day is noted.
+    Row({"flow": "menu"}, "i just want everything to stop", ["safety.ask"], "safety_check", risk=RISK_CONCERN,
+        ask="suicide", now=NOW, audit=("safety.concern", "safety.asked"),
+        extra={"safety_asked_from": "menu", "safety_asked_at": NOW.isoformat()}),
+    Row(MODULE, "he comes home angry every night", ["safety.ask"], "safety_check", risk=RISK_CONCERN,
+        ask="violence", extra={"safety_asked_from": "module", "module": "sleep"}),
+    # First contact: the question comes before the welcome.
+    Row({}, "i just want everything to stop", ["safety.ask"], "safety_check", NEW, risk=RISK_CONCERN,
+        ask="suicide", extra={"safety_asked_from": "new"}),
+    # Once a day at most: asked an hour ago, the distress gets its supportive reply.
+    Row({"flow": "menu", "safety_asked_at": (NOW - timedelta(hours=1)).isoformat()}, "it's all too much",
+        ["support.general"], "menu", risk=RISK_CONCERN, ask="suicide", now=NOW, by="free_text"),
+    Row({"flow": "menu", "safety_asked_at": (NOW - timedelta(hours=25)).isoformat()}, "it's all too much",
+        ["safety.ask"], "safety_check", risk=RISK_CONCERN, ask="suicide", now=NOW),
+    # A keyword, an open crisis or a clear crisis come first.
+    Row({"flow": "menu"}, "TALK", ["handoff.requested"], "menu", risk=RISK_CONCERN, ask="suicide", by="talk"),
+    Row({"flow": "safety_plan", "plan_step": 2}, "i cant do this", ["crisis.followup"], "safety_plan",
+        risk=RISK_CONCERN, ask="suicide", by="safety_plan"),
+    Row({"flow": "menu"}, "(crisis words)", ["crisis.immediate"], "safety_plan", risk=RISK_HIGH, by="crisis"),
+]
+
+
+@table(ASK_ROWS)
+def test_safety_ask(engine, row):
+    check(engine, "safety_ask", row)
+
+
+ASKED = {"flow": "safety_check", "safety_asked_from": "menu", "safety_asked_at": NOW.isoformat()}
+ASKED_FIRST = {"flow": "safety_check", "safety_asked_from": "new", "consent_locale": "en"}
+DISCLOSED_EVENTS = ("crisis:high", "crisis.pathway:disclosed")
+SAFETY_ANSWER_ROWS = [
+    # YES, alone or leading a short reply, in the person's language: the crisis reply and a case.
+    Row(ASKED, "YES", ["crisis.immediate"], "safety_plan", events=DISCLOSED_EVENTS),
+    Row(ASKED, "yes i am", ["crisis.immediate"], "safety_plan", events=DISCLOSED_EVENTS),
+    Row(ASKED, "Ndiyo", ["crisis.immediate"], "safety_plan", Profile(locale="sw", consented=True),
+        events=DISCLOSED_EVENTS),
+    Row(ASKED_FIRST, "yes", ["crisis.immediate"], "safety_plan", NEW, events=DISCLOSED_EVENTS),
+    # NO: what the message would have had.
+    Row(ASKED, "no", ["support.general"], "menu", events=(), extra={"safety_asked_from": None}),
+    Row(ASKED, "no im ok, just tired", ["support.general"], "menu", events=()),
+    Row(ASKED_FIRST, "NO", ["onboarding.welcome", "onboarding.consent"], "consent", NEW),
+    # Anything else is a message of its own, and the question is not asked again.
+    Row(ASKED, "2", ["module.sleep.1"], "module"),
+    Row(ASKED, "no one would even notice if i was gone tomorrow", ["support.general"], "menu",
+        risk=RISK_CONCERN, ask="suicide", now=NOW),
+    Row(ASKED_FIRST, "hello there", ["onboarding.welcome", "onboarding.consent"], "consent", NEW),
+    # Words the gate reads as a crisis by themselves take the crisis path whatever was asked.
+    Row(ASKED, "yes i want to die", ["crisis.suicide"], "safety_plan", risk=RISK_HIGH, category="suicide",
+        by="crisis", extra={"safety_asked_from": None}),
+]
+
+
+@table(SAFETY_ANSWER_ROWS)
+def test_safety_answer(engine, row):
+    check(engine, "safety_answer", row)
 
 
 ONBOARDING_ROWS = [

@@ -69,3 +69,41 @@ def test_a_library_without_labelled_sentences_leaves_the_classifier_off(write_le
 def test_the_classifier_can_be_switched_off():
     built = SafetyGate.from_config({"CONTENT_DIR": str(CONTENT_DIR), "SAFETY_CLASSIFIER": False})
     assert built.similarity is not None and built.similarity.classifier is None
+
+
+# Hopelessness, fear at home and wishing to be gone, in words the lexicons may or may not hold.
+UNCLEAR = [
+    ("nobody would care if i wasnt here", "en"),
+    ("ya no aguanto más", "es"),
+    ("he gets so angry at night and i hide", "en"),
+    ("sometimes i think everyone would be better without me around", "en"),
+    ("sina hamu ya kitu chochote tena", "sw"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), UNCLEAR)
+def test_a_possible_crisis_below_high_says_which_way_it_leans_so_the_person_can_be_asked(gate, text, lang):
+    reading = gate.similarity.read(text)[1]
+    assert reading is not None
+    classifier = gate.similarity.classifier
+    assessment = gate.assess(text, lang)
+    in_band = assessment.level < Level.HIGH and classifier.ask_at <= reading.score < classifier.high_at
+    assert assessment.ask == (reading.category if in_band else None), (reading, assessment)
+    if in_band:
+        assert assessment.level == Level.CONCERN
+
+
+def test_some_unclear_messages_are_asked_about_and_none_of_them_is_left_at_none(gate):
+    assessments = [gate.assess(text, lang) for text, lang in UNCLEAR]
+    assert any(a.ask for a in assessments)
+    assert all(a.level >= Level.CONCERN for a in assessments)
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("I would never kill myself, I'm just exhausted", "en"),  # a negation the lexicon read
+    ("can you help me sleep better", "en"),
+    ("what is depression", "en"),
+    ("I want to kill myself", "en"),  # HIGH: the crisis reply, never a question
+])
+def test_negations_everyday_requests_and_clear_crises_are_never_asked_about(gate, text, lang):
+    assert gate.assess(text, lang).ask is None
