@@ -1,8 +1,13 @@
 """The language of one inbound message: what the engine is told, and what translation may read.
 
-Detection runs once per message, restricted to the locales the deployment serves (plus the
-person's own), so a text in a language nobody here serves maps to nothing or to a served one.
-A stored choice always beats it. Detection only does two things:
+Detection first asks which of every language the detectors know the text is in. When that is
+confidently one nobody here serves (Yoruba, Hausa, Portuguese where only English and Swahili
+are served), the text maps to nothing: it is never taken for the served language it is
+closest to, so a Yoruba speaker gets the language menu, not a Swahili welcome, and no model
+reads it as Swahili. The audit keeps which language it was, so a deployment can see which
+languages people write in. Otherwise detection is restricted to the locales the deployment
+serves (plus the person's own). A stored choice always beats it. Detection only does two
+things:
 
 - it greets a person with no stored language in the language they wrote in
   (``Turn.detected_locale``, used by the engine's first-contact flow); a message that is
@@ -76,8 +81,13 @@ def identify(text: str, stored: str | None, served: Sequence[str], threshold: fl
     ``lang`` into English.
     """
     languages = list(dict.fromkeys([*served, *([stored] if stored else [])]))
+    wider = detect(text)
+    if _sure(wider, threshold) and base_language(wider.lang) not in {base_language(x) for x in languages}:
+        # Confidently a language nobody here serves: Yoruba is not the Swahili it is closest to
+        # among the served ones. No welcome in a wrong language, and no model reads it.
+        return MessageLanguage(wider, None, UNDETERMINED, MT_SKIPPED if wider.script else MT_NOT_NEEDED)
     detection = detect(text, languages)
-    confident = detection.reliable and detection.confidence >= threshold and detection.lang != UNDETERMINED
+    confident = _sure(detection, threshold)
     detected_locale = _served_locale(detection.lang, served) if confident else None
     # A message that is only a greeting ("Habari", "Hola") names its language, however short.
     greeted = greeting_language(text, served)
@@ -85,6 +95,10 @@ def identify(text: str, stored: str | None, served: Sequence[str], threshold: fl
         detected_locale = _served_locale(greeted, served)
     text_lang = _text_lang(detection, confident, stored)
     return MessageLanguage(detection, detected_locale, text_lang, _mt(detection, text_lang, readable))
+
+
+def _sure(detection: Detection, threshold: float) -> bool:
+    return detection.reliable and detection.confidence >= threshold and detection.lang != UNDETERMINED
 
 
 def warm() -> None:

@@ -47,9 +47,16 @@ def always(_lang: str) -> bool:
         ("I cannot sleep at night", "sw", EN_SW, "en", "en", "not_needed"),
         ("nahitaji msaada sana", "en", EN_SW, "sw", "sw", "used"),
         ("Habari yako, nimechoka sana", None, EN_SW, "sw", "sw", "used"),
-        # Languages nobody here serves map to nothing.
+        # Languages nobody here serves map to nothing, never to the served language they are
+        # closest to: Yoruba is not Swahili, Hausa is not English.
         ("je suis très fatiguée ce soir", None, EN_SW, None, "und", "skipped"),
         ("mujhe neend nahi aati", None, EN_SW, None, "und", "skipped"),
+        ("Bawo ni, mo nilo iranlowo", None, ["en", "sw", "es", "fr", "hi", "ar"], None, "und", "skipped"),
+        ("Sannu, ina bukatar taimako", None, ["en", "sw", "es", "fr", "hi", "ar"], None, "und", "skipped"),
+        ("Bawo ni, mo nilo iranlowo", "sw", EN_SW, None, "und", "skipped"),
+        # ...while the served languages are still found in the same company.
+        ("Habari yako, nimechoka sana", None, ["en", "sw", "es", "fr", "hi", "ar"], "sw", "sw", "used"),
+        ("estoy muy cansada y no duermo", None, ["en", "sw", "es", "fr", "hi", "ar"], "es", "es", "used"),
     ],
 )
 def test_identify(text, stored, served, detected, text_lang, mt) -> None:
@@ -58,8 +65,9 @@ def test_identify(text, stored, served, detected, text_lang, mt) -> None:
     assert found.mt_source == (text_lang if mt == "used" else None)
 
 
-def test_detection_is_restricted_to_the_served_locales() -> None:
-    assert identify("je suis très fatiguée ce soir", None, EN_SW, 0.6, always).detection.lang == "und"
+def test_a_language_nobody_serves_is_named_for_the_audit_and_answered_by_none() -> None:
+    unserved = identify("je suis très fatiguée ce soir", None, EN_SW, 0.6, always)
+    assert unserved.detection.lang == "fr" and unserved.detected_locale is None
     french = identify("je suis très fatiguée ce soir", None, ["en", "sw", "fr"], 0.6, always)
     assert french.detected_locale == "fr" and french.detection.script == "Latn"
 
@@ -178,7 +186,8 @@ def test_a_language_nobody_serves_gets_the_language_menu_not_english_paragraphs(
     assert replies(pipeline) == [("onboarding.languages", "mul")]
     assert twilio_standin.bodies_to(PHONE)[-1].splitlines()[1:] == ["1. English", "2. Kiswahili"]
     (audit,) = language_audit(pipeline)
-    assert (audit["lang"], audit["detected_locale"], audit["mt"]) == ("und", None, "skipped")
+    # The deployment can see which language it was: French, which it does not serve.
+    assert (audit["lang"], audit["detected_locale"], audit["mt"]) == ("fr", None, "skipped")
 
 
 def test_the_audit_keeps_codes_and_a_confidence_never_the_text(pipeline, twilio_standin):
