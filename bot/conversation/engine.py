@@ -31,7 +31,8 @@ flow in this order that handles the turn answers it (``Engine.route`` names it):
    question); ``media_only``; ``safety_plan`` for a first contact in crisis (the
    plan goes on before consent); ``safety_answer`` and ``safety_ask`` (a possible
    crisis is asked about directly, before anything else, and YES opens the crisis
-   path: bot.conversation.ask); ``onboarding`` (nothing else before consent);
+   path: bot.conversation.ask); ``onboarding`` (nothing else before consent, but a
+   person asked for, by TALK or in words, is remembered and reached once they consent);
    ``talk``; ``region`` (the region question); ``schedule`` (PAUSE, RESUME,
    TIME); ``menu_keyword``; ``screening_offer`` (YES to the longer check).
 3. The table by where the person is (the state's ``flow``): ``safety_plan``,
@@ -53,7 +54,7 @@ from bot.conversation.ask import AskSafety, SafetyAnswer
 from bot.conversation.crisis import CrisisGate, PlanBeforeConsent, SafetyPlan
 from bot.conversation.erasure import Erasure
 from bot.conversation.flow import Context, Flow
-from bot.conversation.freetext import FreeText, MediaOnly
+from bot.conversation.freetext import FreeText, MediaOnly, understand
 from bot.conversation.handoff import Talk, WithStaff
 from bot.conversation.keywords import Info, OptedOut, Schedule, Stop
 from bot.conversation.menu import Menu, MenuKeyword
@@ -95,13 +96,20 @@ class Engine:
         self.precedence: tuple[Flow, ...] = (
             WithStaff(voice), Info(voice, data_days), LanguageKeyword(voice), RegionKeyword(voice), Erasure(voice),
             MediaOnly(voice), PlanBeforeConsent(plan), SafetyAnswer(voice, self.choose), AskSafety(voice),
-            Onboarding(voice), Talk(voice), RegionChoice(voice),
+            Onboarding(voice, self._wants_person), Talk(voice), RegionChoice(voice),
             Schedule(voice, quiet_hours or QuietHours()), MenuKeyword(voice), Offer(voice),
         )
         self.table: dict[str, Flow] = {
             SAFETY_PLAN: plan, SCREENING: Screening(voice), MODULE: Module(voice, self.menu),
             RATING: Rating(voice, self.menu),
         }
+
+    def _wants_person(self, ctx: Context) -> bool:
+        """TALK, or words asking for a person ("I need to talk to someone"), in any served language."""
+        if ctx.keyword == "talk":
+            return True
+        return bool(ctx.text.strip()) and not ctx.actions and understand(self.free_text.intents, ctx.text,
+                                                                         ctx.locale).talk
 
     # -- what the worker reads ---------------------------------------------------
     @property

@@ -13,10 +13,12 @@ in production, when the deployment has signed it off (``served``, see content.se
 
 from __future__ import annotations
 
-from bot.conversation import region
+from collections.abc import Callable
+
+from bot.conversation import handoff, region
 from bot.conversation.flow import Context
 from bot.conversation.text import english_name, fold, native_name, number
-from bot.conversation.types import CONSENT, LANGUAGE, NEW, Outcome, Profile, Reply, Turn
+from bot.conversation.types import CONSENT, LANGUAGE, MENU, NEW, Outcome, Profile, Reply, Turn
 from bot.conversation.voice import Voice
 
 # The first reply when the language is not known: the served languages by their own names.
@@ -24,6 +26,9 @@ LANGUAGE_MENU = "onboarding.languages"
 CHOOSE_LANGUAGE = "onboarding.choose_language"
 WELCOME = "onboarding.welcome"
 DECLINED = "onboarding.consent_declined"
+# State: the person asked for a person before consenting ("I need to talk to someone", TALK);
+# consent then goes straight to a health worker instead of the menu.
+TALK_DUE = "talk_due"
 
 
 def language_menu(voice: Voice, out: Outcome, locale: str | None, channel: str) -> None:
@@ -88,8 +93,9 @@ def choose_language(voice: Voice, out: Outcome, turn: Turn, profile: Profile, kn
 
 
 def consent(voice: Voice, out: Outcome, action: str | None, profile: Profile, locale: str, channel: str) -> Outcome:
-    """YES records consent with the wording's version and goes on (the region question or the
-    menu); NO records the refusal; anything else asks again."""
+    """YES records consent with the wording's version and goes on: to a person, when they asked
+    for one before consenting (``TALK_DUE``), else the region question or the menu; NO records
+    the refusal; anything else asks again."""
     if action not in {"yes", "no"}:
         voice.say(out, voice.consent_item, locale, channel)
         return out
@@ -99,7 +105,12 @@ def consent(voice: Voice, out: Outcome, action: str | None, profile: Profile, lo
         out.locale = out.locale or locale
         out.events.append("consent_given")
         out.state.pop("consent_locale", None)
-        if region.needs_asking(voice, profile):
+        if out.state.pop(TALK_DUE, False):
+            out.state["flow"] = MENU
+            handoff.request(voice, out, locale, channel)
+            if region.needs_asking(voice, profile):
+                region.ask(voice, out, locale, channel)
+        elif region.needs_asking(voice, profile):
             region.ask(voice, out, locale, channel)
         else:
             voice.main_menu(out, locale, channel)
@@ -128,18 +139,23 @@ class LanguageKeyword:
 
 class Onboarding:
     """Everything before consent: the welcome, the language, the consent question and its answer.
-    Nothing else is done for a person who has not consented."""
+    Nothing else is done for a person who has not consented, but a request for a person
+    (``wants_person``: TALK, or the words) is remembered and acted on once they consent."""
 
     name = "onboarding"
 
-    def __init__(self, voice: Voice):
+    def __init__(self, voice: Voice, wants_person: Callable[[Context], bool] | None = None):
         self.voice = voice
+        self.wants_person = wants_person or (lambda ctx: ctx.keyword == "talk")
 
     def handles(self, ctx: Context) -> bool:
         return ctx.flow in (NEW, LANGUAGE, CONSENT) or not ctx.profile.consented
 
     def step(self, ctx: Context) -> Outcome:
         out = ctx.out
+        if ctx.flow != CONSENT or ctx.reply not in ("yes", "no"):
+            if self.wants_person(ctx):
+                out.state[TALK_DUE] = True
         if ctx.flow == NEW:
             onboard(self.voice, out, ctx.known, ctx.channel)
             return out

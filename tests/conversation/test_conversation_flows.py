@@ -366,13 +366,34 @@ ONBOARDING_ROWS = [
     Row({"flow": "consent", "consent_locale": "en"}, "what?", ["onboarding.consent"], "consent", NEW),
     # Nothing else before consent: a menu number or TALK asks for consent again.
     Row({"flow": "menu"}, "2", ["onboarding.consent"], "consent", Profile(locale="en")),
-    Row({"flow": "consent", "consent_locale": "en"}, "TALK", ["onboarding.consent"], "consent", NEW),
+    Row({"flow": "consent", "consent_locale": "en"}, "TALK", ["onboarding.consent"], "consent", NEW,
+        extra={"talk_due": True}),
+    # A person asked for before consent is remembered, and consent goes straight to one.
+    Row({}, "TALK", ["onboarding.welcome", "onboarding.consent"], "consent", NEW, extra={"talk_due": True}),
+    Row({"flow": "consent", "consent_locale": "en", "talk_due": True}, "YES", ["handoff.requested"], "menu", NEW,
+        events=("consent_given", "handoff_requested"), extra={"talk_due": None}),
+    Row({"flow": "consent", "consent_locale": "en", "talk_due": True}, "what?", ["onboarding.consent"], "consent",
+        NEW, extra={"talk_due": True}),
 ]
 
 
 @table(ONBOARDING_ROWS)
 def test_onboarding(engine, row):
     check(engine, "onboarding", row)
+
+
+ONBOARDING_IN_WORDS_ROWS = [
+    # (no detected language here: the language menu first)
+    Row({}, "I need a real person", ["onboarding.languages"], "language", NEW, extra={"talk_due": True}),
+    Row({}, "I can't sleep", ["onboarding.languages"], "language", NEW, extra={"talk_due": None}),
+    Row({"flow": "language", "welcome_due": True, "talk_due": True}, "1", ["onboarding.welcome",
+        "onboarding.consent"], "consent", NEW, extra={"talk_due": True}),
+]
+
+
+@table(ONBOARDING_IN_WORDS_ROWS)
+def test_onboarding_remembers_a_person_asked_for_in_words(listening, row):
+    check(listening, "onboarding", row)
 
 
 TALK_ROWS = [

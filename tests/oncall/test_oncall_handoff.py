@@ -138,3 +138,23 @@ def test_a_positive_quick_mood_check_then_yes_starts_the_phq9(
     assert [(e.contact_id, e.detail) for e in completed] == [(None, {"instrument": "phq2", "band": "positive"})]
     services.close()
     app.extensions["tumaini.services"].close()
+
+
+def test_a_first_message_asking_for_a_person_reaches_one_as_soon_as_the_person_consents(
+    tmp_path, database_url, redis_url, twilio_standin, spawn_worker
+):
+    _config, _app, client, services = _setup(tmp_path, database_url, redis_url, twilio_standin.url, spawn_worker)
+    say = _conversation(client, twilio_standin)
+    welcome = say("I need to talk to someone please", 2)
+    assert "automated" in welcome[0] and "Do you agree?" in welcome[1]
+    with services.db.session() as session:
+        assert session.scalars(select(Escalation)).all() == []  # nothing is opened before consent
+    told = say("YES")[0]
+    assert told.startswith("I have asked a health worker to write to you here.")
+    alert = wait_for(lambda: twilio_standin.bodies_to(ONCALL), timeout=60)[0]
+    assert "asked to talk to a person" in alert
+    with services.db.session() as session:
+        case = session.scalars(select(Escalation)).one()
+        assert (case.kind, case.status) == (CaseKind.HANDOFF, "open")
+    # The bot keeps helping until someone writes.
+    assert "Sleep" in say("MENU")[0]
