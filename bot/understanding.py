@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 FILENAME = "intents.yaml"
 THEMES = ("grief", "lonely", "failure", "money", "family", "general")  # ties go to the first
+# Conversation rather than content: thanks, and asking what there is ("what can you do", "ok").
+SOCIAL = ("thanks", "menu")
 # Topics a supportive reply offers for each theme, after any module the message itself named.
 THEME_TARGETS: Mapping[str, tuple[str, ...]] = {
     "lonely": ("module:support", "module:activity", "screening:phq2"),
@@ -231,6 +233,13 @@ def read(path: Path, locale: str) -> tuple[list[Cue], list[str]]:
         if theme not in THEMES:
             raise IntentsError(f"{where}: theme {theme!r} is not one of {', '.join(THEMES)}")
         add(f"theme:{theme}", phrases)
+    social = data.get("social") or {}
+    if not isinstance(social, dict):
+        raise IntentsError(f"{where}: social must map {' and '.join(SOCIAL)} to phrases")
+    for name, phrases in social.items():
+        if name not in SOCIAL:
+            raise IntentsError(f"{where}: social {name!r} is not one of {', '.join(SOCIAL)}")
+        add(f"social:{name}", phrases)
     clitics = data.get("clitics") or []
     if not isinstance(clitics, list) or not all(isinstance(c, str) and c.strip() for c in clitics):
         raise IntentsError(f"{where}: clitics must be a list of prefixes")
@@ -255,6 +264,9 @@ class Understander:
             return Understanding(talk=True)
         modules = _ranked(scores, "module:")
         theme = _theme(scores, has_module=bool(modules))
+        social = _ranked(scores, "social:")
+        if not modules and theme is None and social:  # "thank you", "what can you do": nothing more to place
+            return Understanding(social=social[0][0].split(":", 1)[1])
         if not modules and theme is None and self.embeddings is not None:  # only what the cues left unplaced
             module_id, score = self.embeddings.score(text)
             if module_id is not None and score >= self.embeddings.threshold:

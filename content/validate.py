@@ -57,6 +57,7 @@ ENGINE_MESSAGE_IDS = (
     "keywords.delete_done",
     "keywords.delete_cancelled",
     "fallback.not_understood",
+    "fallback.thanks",
     "fallback.media_only",
     "fallback.generation_blocked",
     "handoff.requested",

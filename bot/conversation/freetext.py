@@ -12,6 +12,8 @@ approved content only:
 - two or three close modules: a short numbered question rather than a guess;
 - distress the safety gate heard (CONCERN: "i dont see the point anymore") that nothing above
   places: the general supportive reply, never "Sorry, I didn't understand";
+- thanks ("thank you", "asante", "merci"): a short welcome with MENU and TALK; asking what
+  there is ("what can you do", "ok", "hello" after consent): the main menu;
 - otherwise the dialogue model when it is on (its reply ends with the closest topics and
   TALK), and only then "Sorry, I didn't understand".
 
@@ -34,6 +36,7 @@ SUPPORT_GENERAL = "support.general"
 WHICH = "intent.which"
 GENERATED_OPTIONS = "dialogue.options"
 NOT_UNDERSTOOD = "fallback.not_understood"
+THANKS = "fallback.thanks"
 GENERAL_TARGETS = ("module:stress", "module:activity", "screening:phq2")
 
 
@@ -85,6 +88,14 @@ def answer(voice: Voice, intents: Any, dialogue: Dialogue | None, out: Outcome, 
         offered, listing = options(voice, out, locale, GENERAL_TARGETS)
         out.audit.append(("intent.supported", {"theme": "distress", "offered": offered}))
         voice.say(out, SUPPORT_GENERAL, locale, channel, values={"options": listing})
+        return out
+    if understood.social == "menu":
+        out.audit.append(("intent.menu", {}))
+        voice.main_menu(out, locale, channel)
+        return out
+    if understood.social == "thanks":
+        out.audit.append(("intent.thanks", {}))
+        voice.say(out, THANKS, locale, channel)
         return out
     if dialogue is not None and text.strip():
         generated = dialogue(text, locale, text_lang or locale, out.region or voice.default_region)

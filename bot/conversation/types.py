@@ -142,6 +142,7 @@ class Understanding:
     confident: bool = False
     theme: str | None = None
     nearest: tuple[str, ...] = ()  # the closest targets even when nothing matched (for generated replies)
+    social: str | None = None  # "thanks" or "menu": conversation, not content (bot.understanding.SOCIAL)
 
 
 class Understander(Protocol):

@@ -124,6 +124,31 @@ def test_asking_for_a_person_in_plain_words_opens_a_handoff(engine):
         assert outcome.handoff and refs(outcome) == ["handoff.requested"], text
 
 
+@pytest.mark.parametrize("text, lang, opening", [
+    ("thank you", "en", "You're welcome."), ("thanks so much!!", "en", "You're welcome."),
+    ("asante sana", "sw", "Karibu."), ("merci beaucoup", "fr", "Avec plaisir."), ("gracias", "es", "De nada."),
+    ("shukriya", "hi", "आपका स्वागत है।"), ("شكرا", "ar", "عفواً."),
+])
+def test_thanks_gets_a_welcome_in_the_persons_language_not_a_misunderstanding(engine, text, lang, opening):
+    outcome = engine.step({"flow": "menu"}, Turn(text, "sms"), Profile(locale=lang, consented=True))
+    assert refs(outcome) == ["fallback.thanks"]
+    assert outcome.replies[0].text.startswith(opening)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("what can you do", "en"), ("ok", "en"), ("hello", "en"), ("unaweza kufanya nini", "sw"), ("sawa", "sw"),
+    ("comment ça marche", "fr"), ("que puedes hacer", "es"), ("theek hai", "hi"), ("تمام", "ar"),
+])
+def test_asking_what_there_is_gets_the_menu(engine, text, lang):
+    outcome = engine.step({"flow": "menu"}, Turn(text, "sms"), Profile(locale=lang, consented=True))
+    assert refs(outcome) == ["menu.main"]
+
+
+def test_thanks_with_something_to_place_is_answered_for_that(engine):
+    outcome = engine.step({"flow": "menu"}, Turn("thanks, but i still cant sleep", "sms"), READY)
+    assert refs(outcome) == ["module.sleep.1"]
+
+
 def test_text_about_nothing_we_offer_is_not_understood_and_names_talk(engine):
     outcome = engine.step({"flow": "menu"}, Turn("who won the football match", "sms"), READY)
     assert refs(outcome) == ["fallback.not_understood"]
