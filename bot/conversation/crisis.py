@@ -100,6 +100,20 @@ def _say(voice: Voice, out: Outcome, item_id: str, path: Pathway, now: Any, loca
     voice.say(out, item_id, locale, channel, kind="crisis", values=values)
 
 
+def _say_in_progress(voice: Voice, out: Outcome, item_id: str, path: Pathway, now: Any, locale: str,
+                     channel: str) -> None:
+    """Harm under way: the pathway's own wording when the library has one (someone else's
+    overdose is about getting help to *them*: ``crisis.third_party.in_progress``), else the
+    general one, which speaks to the person who is hurt."""
+    if path.category:
+        try:
+            _say(voice, out, item_id.replace("crisis.", f"crisis.{path.category}.", 1), path, now, locale, channel)
+            return
+        except ContentMissing:
+            pass
+    _say(voice, out, item_id, path, now, locale, channel)
+
+
 def open_crisis(
     voice: Voice, out: Outcome, turn: Turn, locale: str, channel: str, rules: tuple[str, ...] | None = None
 ) -> None:
@@ -113,7 +127,7 @@ def open_crisis(
         out.state["pathway"] = path.category
     if turn.in_progress:
         out.state["in_progress"] = True
-        _say(voice, out, IN_PROGRESS, path, turn.now, locale, channel)
+        _say_in_progress(voice, out, IN_PROGRESS, path, turn.now, locale, channel)
         return
     _say(voice, out, path.reply, path, turn.now, locale, channel)
 
@@ -130,7 +144,7 @@ def follow(
             out.state.pop("in_progress", None)
             _say(voice, out, path.followup, path, turn.now, locale, channel)
         else:
-            _say(voice, out, IN_PROGRESS_FOLLOWUP, path, turn.now, locale, channel)
+            _say_in_progress(voice, out, IN_PROGRESS_FOLLOWUP, path, turn.now, locale, channel)
         return out
     if action == "menu":
         return leave(voice, out, profile, locale, channel)

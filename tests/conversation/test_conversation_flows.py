@@ -165,6 +165,9 @@ CRISIS_ROWS = [
     Row({"flow": "menu"}, "(crisis words)", ["crisis.in_progress"], "safety_plan", risk=RISK_HIGH,
         category="suicide", in_progress=True, events=("crisis:imminent", "crisis.pathway:suicide"),
         extra={"in_progress": True}),
+    # Someone else's harm under way: how to get help to them, not "if you are hurt, go to hospital".
+    Row({"flow": "menu"}, "(crisis words)", ["crisis.third_party.in_progress"], "safety_plan", risk=RISK_HIGH,
+        category="third_party", in_progress=True, events=("crisis:imminent", "crisis.pathway:third_party")),
     # A concern is recorded and the conversation goes on: not the crisis flow.
     Row({"flow": "menu"}, "2", ["module.sleep.1"], "module", risk=RISK_CONCERN, by="menu",
         audit=("safety.concern", "module_started:sleep")),
@@ -279,6 +282,8 @@ SAFETY_PLAN_ROWS = [
         ["crisis.in_progress.followup"], "safety_plan", extra={"in_progress": True}),
     Row({"flow": "safety_plan", "plan_step": 0, "pathway": "suicide", "in_progress": True}, "yes",
         ["crisis.suicide.followup"], "safety_plan", extra={"in_progress": None}),
+    Row({"flow": "safety_plan", "plan_step": 0, "pathway": "third_party", "in_progress": True}, "what do i do",
+        ["crisis.third_party.in_progress.followup"], "safety_plan", extra={"in_progress": True}),
     # Once consented, MENU and the reminder keywords come before the plan.
     Row({"flow": "safety_plan", "plan_step": 2}, "MENU", ["menu.main"], "menu", by="menu_keyword"),
     Row({"flow": "safety_plan", "plan_step": 2}, "PAUSE", ["keywords.pause_confirmation"], "safety_plan",
