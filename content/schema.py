@@ -42,6 +42,7 @@ KEYWORD_ACTIONS = (
     "region",
     "yes",
     "no",
+    "unsure",
     "next",
     "back",
     "pause",
@@ -49,8 +50,9 @@ KEYWORD_ACTIONS = (
     "time",
 )
 # Conveniences a keyword set may leave out without a warning (TIME 7: when reminders come;
-# REGION matters only where a deployment serves several regions).
-OPTIONAL_KEYWORD_ACTIONS = ("time", "region")
+# REGION matters only where a deployment serves several regions; UNSURE, "maybe" or "sometimes"
+# to the direct safety question, counts as YES there and means nothing elsewhere).
+OPTIONAL_KEYWORD_ACTIONS = ("time", "region", "unsure")
 CHOICE_ACTIONS = ("next", "back", "menu", "module", "screening", "course")
 # What a region's service is for; a crisis pathway names the ones it points a person to.
 SERVICES = ("crisis", "emergency", "gbv", "child_protection", "mental_health", "health")

@@ -41,6 +41,7 @@ ACTION_PRIORITY = (
     "stop",
     "yes",
     "no",
+    "unsure",
     "start",
     "help",
     "talk",

@@ -8,7 +8,8 @@ abandons them. So the person is asked, in approved words, whether they are think
 ending their life or someone is hurting them (asking directly does not put the idea there;
 mhGAP asks it of everyone with hopelessness). The question is asked at most once a day.
 
-- YES (or a short reply starting with it: "yes i am", "ndiyo") opens the general crisis
+- YES (or a short reply starting with it: "yes i am", "ndiyo"), and an unsure answer
+  ("maybe", "sometimes", "sijui", "a veces"), which clinically is not a no, open the general crisis
   pathway (crisis lines, the emergency number, the safety plan) and a case, as if the gate
   had read HIGH; the portal shows the case as "said yes when asked if in danger".
 - NO gets what the message would have had: the supportive reply with topics and TALK, or
@@ -39,7 +40,7 @@ DISCLOSED = "disclosed"
 ASKED_AT = "safety_asked_at"  # state: when the question was last asked (the turn's clock)
 ASKED_FROM = "safety_asked_from"  # state: the flow the person was in, resumed on any other answer
 ASK_AGAIN_AFTER = timedelta(hours=24)
-MAX_ANSWER_WORDS = 5  # "yes i am", "no im ok": a longer reply is read as a message of its own
+MAX_ANSWER_WORDS = 5  # "yes i am", "sometimes yes": a longer reply is read as a message of its own
 _NOT_FROM = (SAFETY_PLAN, SAFETY_CHECK, SCREENING)  # a crisis is already open, or answers are numbers
 
 
@@ -57,14 +58,20 @@ def asked_recently(state: dict[str, object], now: datetime | None) -> bool:
 
 
 def answer_of(ctx: Context, first_word_actions: Callable[[str], list[str]]) -> str | None:
-    """"yes", "no" or None: the whole reply as a keyword, else the first word of a short reply."""
-    if ctx.reply in ("yes", "no"):
+    """"yes", "no", "unsure" or None: the whole reply as a keyword, else the first word of a
+    short reply ("yes i am", "sometimes yes"; a no only when nothing after it hedges)."""
+    if ctx.reply in ("yes", "no", "unsure"):
         return ctx.reply
     words = ctx.text.split()
     if not words or len(words) > MAX_ANSWER_WORDS:
         return None
     found = first_word_actions(words[0].strip(",.!;:"))
-    return next((a for a in found if a in ("yes", "no")), None)
+    if "yes" in found or "unsure" in found:
+        return "yes" if "yes" in found else "unsure"
+    if "no" in found:
+        hedged = any({"yes", "unsure"} & set(first_word_actions(w.strip(",.!;:"))) for w in words[1:])
+        return "unsure" if hedged else "no"  # "no im ok", but "no... maybe sometimes" is unsure
+    return None
 
 
 class AskSafety:
@@ -111,10 +118,11 @@ class SafetyAnswer:
         out = ctx.out
         came_from = str(out.state.pop(ASKED_FROM, MENU) or MENU)
         answer = answer_of(ctx, lambda word: self.voice.content.keyword_actions(word, ctx.locales))
-        if answer == "yes":
-            out.audit.append(("safety.answered", {"answer": "yes"}))
+        if answer in ("yes", "unsure"):
+            # "Maybe" or "sometimes" to this question is not a no: a person should look.
+            out.audit.append(("safety.answered", {"answer": answer}))
             turn = replace(ctx.turn, risk=RISK_HIGH, category=DISCLOSED, in_progress=False)
-            crisis.open_crisis(self.voice, out, turn, ctx.locale, ctx.channel, rules=("ask:yes",))
+            crisis.open_crisis(self.voice, out, turn, ctx.locale, ctx.channel, rules=(f"ask:{answer}",))
             return out
         if answer == "no":
             out.audit.append(("safety.answered", {"answer": "no"}))

@@ -335,6 +335,12 @@ SAFETY_ANSWER_ROWS = [
     Row(ASKED, "Ndiyo", ["crisis.immediate"], "safety_plan", Profile(locale="sw", consented=True),
         events=DISCLOSED_EVENTS),
     Row(ASKED_FIRST, "yes", ["crisis.immediate"], "safety_plan", NEW, events=DISCLOSED_EVENTS),
+    # Unsure is not a no: "maybe", "sometimes", in the person's language, or leading a short reply.
+    Row(ASKED, "sometimes", ["crisis.immediate"], "safety_plan", events=DISCLOSED_EVENTS),
+    Row(ASKED, "idk maybe", ["crisis.immediate"], "safety_plan", events=DISCLOSED_EVENTS),
+    Row(ASKED, "wakati mwingine", ["crisis.immediate"], "safety_plan", Profile(locale="sw", consented=True),
+        events=DISCLOSED_EVENTS),
+    Row(ASKED, "no... maybe sometimes", ["crisis.immediate"], "safety_plan", events=DISCLOSED_EVENTS),
     # NO: what the message would have had.
     Row(ASKED, "no", ["support.general"], "menu", events=(), extra={"safety_asked_from": None}),
     Row(ASKED, "no im ok, just tired", ["support.general"], "menu", events=()),
