@@ -234,3 +234,54 @@ def test_when_the_crisis_reply_cannot_be_sent_the_built_in_text_goes_in_its_plac
             OutboxMessage.contact_id.is_not(None)).order_by(OutboxMessage.id))]
     assert rows == [("crisis.suicide@1", "failed"), ("builtin:crisis@1", "sent")]
     assert case_of(services, phone).category == "suicide"
+
+
+# Hopelessness in words no lexicon holds: the learnt reading finds a crisis possible, not clear.
+UNCLEAR = ["nobody would care if i wasnt here", "sina hamu ya kitu chochote tena", "ya no aguanto más",
+           "i feel so heavy and everything is pointless lately", "sometimes i wish i could just sleep forever"]
+
+
+@pytest.fixture(scope="module")
+def unclear_text() -> str:
+    """One of UNCLEAR that the shipped gate, embeddings on, asks about (built here first, which
+    also fills the shared vector cache the worker then starts from)."""
+    import os
+    import tempfile
+
+    from bot.safety.gate import SafetyGate
+
+    vectors = os.environ.get("TEST_EMBEDDING_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "tumaini-test-vectors")
+    gate = SafetyGate.from_directory(LIBRARY, embeddings=True, vectors_dir=vectors)
+    gate.warm()
+    asked = [text for text in UNCLEAR if gate.assess(text, None).ask]
+    assert asked, "no unclear message is asked about: recalibrate SAFETY_CLASSIFIER_ASK (docs/safety.md)"
+    return asked[0]
+
+
+@pytest.fixture()
+def running_embedded(tmp_path, database_url, redis_url, twilio_standin, spawn_worker):
+    yield from start(tmp_path, database_url, redis_url, twilio_standin, spawn_worker, SAFETY_EMBEDDINGS=True)
+
+
+def test_a_possible_crisis_is_asked_about_directly_and_yes_or_maybe_reach_a_person(running_embedded, twilio_standin,
+                                                                                    unclear_text):
+    client, services = running_embedded
+    yes, maybe, no = "+254700100021", "+254700100022", "+254700100023"
+    for phone in (yes, maybe, no):
+        post_signed(client, inbound_form(unclear_text, phone=phone))
+    for phone in (yes, maybe, no):
+        question = replies(twilio_standin, phone, 1)[0]
+        assert "ending your life" in question or "kujiua" in question or "quitarte la vida" in question, question
+    post_signed(client, inbound_form("YES", phone=yes))
+    post_signed(client, inbound_form("maybe", phone=maybe))
+    post_signed(client, inbound_form("no", phone=no))
+    for phone in (yes, maybe):
+        reply = replies(twilio_standin, phone, 2)[1]
+        assert CRISIS_LINE in reply and EMERGENCY in reply, reply
+        case = case_of(services, phone)
+        assert (case.category, case.severity, case.status) == ("disclosed", "high", "open")
+    welcome = replies(twilio_standin, no, 3)[1:]
+    assert "automated" in welcome[0] or "kiotomatiki" in welcome[0] or "automático" in welcome[0], welcome
+    with services.db.session() as session:
+        contact = session.scalars(select(Contact).where(Contact.phone_hash == services.pseudonymise(no))).one()
+        assert session.scalars(select(Escalation).where(Escalation.contact_id == contact.id)).all() == []
