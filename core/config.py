@@ -132,6 +132,14 @@ class Config:
     MODELS_HUB_ENDPOINT: str = ""  # a hub mirror for `models install` on a connected machine
     SAFETY_EMBEDDINGS: bool = True
     SAFETY_CLASSIFIER: bool = True  # with embeddings: the reading learnt from curated sentences (bot.safety.classifier)
+    # The gate's embedding thresholds (calibrated with `python -m bench.safety`; docs/safety.md): the nearest
+    # curated example's centred cosine and its lead over the nearest counter-example, then the learnt
+    # reading's score for HIGH and for CONCERN. Defaults match bot.safety's.
+    SAFETY_SIMILARITY_THRESHOLD: float = 0.51
+    SAFETY_SIMILARITY_MARGIN: float = 0.05
+    SAFETY_CLASSIFIER_HIGH: float = 0.50
+    SAFETY_CLASSIFIER_CONCERN: float = 0.10
+    SAFETY_EMBEDDING_THREADS: int = 1
     INTENT_MATCHING: bool = True  # free text -> a module, by embeddings over the content
     INTENT_THRESHOLD: float = 0.45
     SAFETY_RECALL_FLOOR: float = 0.95
@@ -272,6 +280,13 @@ class Config:
             raise ConfigError("MAX_REQUEST_BYTES must be at least 1024")
         if not 0.0 <= self.LANGID_MIN_CONFIDENCE <= 1.0:
             raise ConfigError("LANGID_MIN_CONFIDENCE must be between 0 and 1")
+        for name in ("SAFETY_SIMILARITY_THRESHOLD", "SAFETY_SIMILARITY_MARGIN", "SAFETY_CLASSIFIER_CONCERN"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must be between 0 and 1")
+        if not 0.0 < self.SAFETY_CLASSIFIER_CONCERN <= self.SAFETY_CLASSIFIER_HIGH:
+            raise ConfigError("SAFETY_CLASSIFIER_HIGH must be at least SAFETY_CLASSIFIER_CONCERN, which must be above 0")
+        if self.SAFETY_EMBEDDING_THREADS < 1:
+            raise ConfigError("SAFETY_EMBEDDING_THREADS must be at least 1")
         try:
             _ = self.send_backoff
         except ValueError:

@@ -81,9 +81,7 @@ class WorkerContext:
 
     def safety_gate(self) -> Any:
         """The crisis gate (lexicons, rules, embeddings), loaded once per process."""
-        config = self.services.config
-        return _gate(config.CONTENT_DIR, config.SAFETY_EMBEDDINGS, str(config.embedding_cache_dir),
-                     config.SAFETY_CLASSIFIER)
+        return _gate(gate_settings(self.services.config))
 
     def translator(self) -> Any:
         """Machine translation over the installed models, or None when none is installed.
@@ -156,12 +154,22 @@ class WorkerContext:
                             lambda candidate: bool(self.safety_gate().assess(candidate, "en").is_crisis))
 
 
+# Every setting SafetyGate.from_config reads, besides the content and cache directories.
+GATE_SETTINGS = ("SAFETY_EMBEDDINGS", "SAFETY_CLASSIFIER", "SAFETY_SIMILARITY_THRESHOLD", "SAFETY_SIMILARITY_MARGIN",
+                 "SAFETY_CLASSIFIER_HIGH", "SAFETY_CLASSIFIER_CONCERN", "SAFETY_EMBEDDING_THREADS")
+
+
+def gate_settings(config: Config) -> tuple[tuple[str, Any], ...]:
+    """The configuration the crisis gate is built from, hashable so one gate serves each distinct one."""
+    return (("CONTENT_DIR", config.CONTENT_DIR), ("EMBEDDING_CACHE_DIR", str(config.embedding_cache_dir)),
+            *((name, getattr(config, name)) for name in GATE_SETTINGS))
+
+
 @lru_cache(maxsize=4)
-def _gate(content_dir: str, embeddings: bool, vectors_dir: str, classifier: bool) -> Any:
+def _gate(settings: tuple[tuple[str, Any], ...]) -> Any:
     from bot.safety.gate import SafetyGate
 
-    gate = SafetyGate.from_config({"CONTENT_DIR": content_dir, "SAFETY_EMBEDDINGS": embeddings,
-                                   "EMBEDDING_CACHE_DIR": vectors_dir, "SAFETY_CLASSIFIER": classifier})
+    gate = SafetyGate.from_config(dict(settings))
     gate.warm()
     return gate
 
