@@ -132,7 +132,7 @@ class SafetyGate:
         verdicts = []
         for form in variants(text):
             hits, idioms = matcher.find(form, primary)
-            verdict = combine(hits)
+            verdict = combine(hits, primary)
             if idioms:
                 masks = frozenset(f"mask:{idiom.id}" for idiom in idioms)
                 verdict = replace(verdict, rules=verdict.rules | masks, masked=True)

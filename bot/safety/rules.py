@@ -11,6 +11,9 @@
   two of them stand on separate words ("giving my things away, I won't need
   them soon"): warning signs add up, as clinicians count them.
 - Other signals alone set no level: "buy rat poison today" is a shopping list.
+- Signals count only in the message's own languages: the language it was
+  said to be in and those of its crisis or distress words. Yoruba "sun"
+  (sleep) is Somali for poison; a Yoruba message does not borrow it.
 """
 
 from __future__ import annotations
@@ -63,8 +66,22 @@ def _separate(spans: list[tuple[int, int]]) -> bool:
     return False
 
 
-def combine(hits: list[Hit]) -> Verdict:
-    """The level, categories and rule ids implied by one text's hits."""
+def _own_signals(hits: list[Hit], primary: str | None) -> list[Hit]:
+    """The hits, less signals from a lexicon whose language the message is not in.
+
+    A message's languages are ``primary`` (the one it was said to be in) and
+    those of every entry with a level that matched it, negated or not; a
+    lexicon that only lent a signal word is not one of them.
+    """
+    own = {h.entry.locale for h in hits if h.entry.level > Level.NONE}
+    if primary:
+        own.add(primary)
+    return [h for h in hits if not h.entry.signal or h.entry.level > Level.NONE or h.entry.locale in own]
+
+
+def combine(hits: list[Hit], primary: str | None = None) -> Verdict:
+    """The level, categories and rule ids implied by one text's hits (``primary``: the message's language)."""
+    hits = _own_signals(hits, primary)
     level = Level.NONE
     categories: set[str] = set()
     rules: set[str] = set()
