@@ -52,6 +52,7 @@ class Entry:
     signal: str | None
     notes: str = ""
     in_progress: bool = False  # the words say the harm is already done or happening now
+    negated: bool = False  # the words deny the crisis they name ("je ne veux plus mourir")
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,14 @@ def _entry(raw: Any, locale: str, seen: set[str], where: str) -> Entry:
         raise LexiconError(f"{where}: in_progress must be true or false")
     if in_progress and level < Level.HIGH:
         raise LexiconError(f"{where}: an in_progress entry needs level high or imminent")
+    negated = raw.get("negated", False)
+    if not isinstance(negated, bool):
+        raise LexiconError(f"{where}: negated must be true or false")
+    if negated and (level < Level.HIGH or in_progress or signal):
+        raise LexiconError(f"{where}: a negated entry names a crisis (level high or imminent) and no signal")
     patterns = parse_patterns(_patterns(raw, where), where)
-    return Entry(entry_id, locale, patterns, level, category, signal, str(raw.get("notes", "")), in_progress)
+    return Entry(entry_id, locale, patterns, level, category, signal, str(raw.get("notes", "")), in_progress,
+                 negated)
 
 
 def _benign(raw: Any, locale: str, seen: set[str], where: str) -> Entry:

@@ -54,7 +54,7 @@ class _Cues:
     """The cue positions of one language in one message."""
 
     before_ends: set[int]
-    after_starts: set[int]
+    after_starts: dict[int, int]  # start -> longest end
     first_ends: set[int]
     third_ends: set[int]
     first_spans: dict[int, int]  # start -> shortest end
@@ -165,7 +165,7 @@ class Matcher:
             if locales_at:
                 locales = locales.union(*(locales_at[pos] for pos in range(start, end)))
             ordered = sorted(locales) if len(locales) > 1 else list(locales)
-            negated = any(self._negated(start, end, words, n, loc, cues.get(loc)) for loc in ordered)
+            negated = entry.negated or any(self._negated(start, end, words, n, loc, cues.get(loc)) for loc in ordered)
             category = entry.category
             if category in PERSONAL and not negated and self._about_someone_else(start, end, ordered, cues):
                 category = THIRD_PARTY
@@ -179,13 +179,16 @@ class Matcher:
         out: dict[str, _Cues] = {}
         longest = max((end - start for spans_ in pseudo.values() for start, end in spans_.items()), default=0)
         for kind, locale, start, end in spans:
-            cues = out.setdefault(locale, _Cues(set(), set(), set(), set(), {}))
+            cues = out.setdefault(locale, _Cues(set(), {}, set(), set(), {}))
             if kind in (_BEFORE, _AFTER):
                 own = pseudo.get(locale, {})
                 inside = any(own.get(s, -1) >= end for s in range(max(0, start - longest), start + 1))
                 if inside:
                     continue  # "don't know" is not a negation
-                (cues.before_ends.add(end) if kind == _BEFORE else cues.after_starts.add(start))
+                if kind == _BEFORE:
+                    cues.before_ends.add(end)
+                else:
+                    cues.after_starts[start] = max(cues.after_starts.get(start, end), end)
             elif kind == _FIRST:
                 cues.first_ends.add(end)
                 cues.first_spans[start] = min(cues.first_spans.get(start, end), end)
@@ -194,9 +197,16 @@ class Matcher:
         return out
 
     def _negated(self, start: int, end: int, words: list[str], n: int, locale: str, cues: _Cues | None) -> bool:
-        """A cue scopes over the hit with at most ``window`` filler words between."""
+        """A cue scopes over the hit with at most ``window`` filler words between.
+
+        An ``after`` cue of two words or more may also start on the hit's last word and run on
+        past it: "... marne ka man tha, par ab nahi" when the hit already took "tha". A cue of
+        one word there is the hit's own word, not a negation of it ("jeena nahi").
+        """
         if cues is None:
             return False
+        if cues.after_starts.get(end - 1, end) > end:
+            return True
         negation = self.lexicons[locale].negation
         pos, gap = start, 0
         while True:

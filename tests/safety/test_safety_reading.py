@@ -1,7 +1,11 @@
 """How the gate reads a message's words: whose language a signal is, negation after a hit,
 reported speech, and the false alarms each rule exists to keep calm."""
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
+from safety_support import lexicon_doc
 
 from bot.safety.gate import SafetyGate
 from bot.safety.levels import Level
@@ -37,3 +41,87 @@ def test_a_signal_in_the_messages_own_language_still_makes_it_imminent(gate: Saf
 
 def test_a_signal_counts_when_its_language_has_a_crisis_word_whatever_the_stated_language(gate: SafetyGate) -> None:
     assert gate.assess("waxaan rabaa inaan is dilo, sun ayaan cunayaa", "yo").level == IMMINENT
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "i want to die? no, never"),
+        ("en", "want to die — not anymore"),
+        ("ar", "ما عدت أريد أن أموت"),
+        ("ar", "لم أعد أريد أن أموت"),
+        ("fr", "j veu plus mourir"),
+        ("fr", "je ne veux plus mourir"),
+        ("fr", "je veux plus mourir"),
+    ],
+)
+def test_a_wish_to_die_denied_after_it_or_no_longer_held_is_a_check_in(gate: SafetyGate, lang: str,
+                                                                       text: str) -> None:
+    assessment = gate.assess(text, lang)
+    assert assessment.level == CONCERN and any(r.startswith("neg:") for r in assessment.rules), assessment.rules
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "je veux plus vivre"),  # I no longer want to live
+        ("fr", "je ne veux plus vivre"),
+        ("ar", "ما عدت أتحمل، أريد أن أموت"),  # I can't bear it any more, I want to die
+        ("en", "i want to die, no more pain"),
+        ("en", "i want to kill myself, never told anyone"),
+    ],
+)
+def test_no_longer_wanting_to_live_stays_a_crisis(gate: SafetyGate, lang: str, text: str) -> None:
+    assert gate.assess(text, lang).is_crisis
+
+
+def test_an_after_cue_may_start_on_the_hits_last_word(write_lexicon: Callable[..., Path]) -> None:
+    library = write_lexicon(lexicon_doc(
+        entries=[{"id": "xx.suicide.man", "level": "high", "category": "suicide", "patterns": ["marne ka man tha"]},
+                 {"id": "xx.suicide.jeena", "level": "high", "category": "suicide", "patterns": ["jeena nahi"]}],
+        negation={"after": ["tha (par)? ab nahi", "nahi"]},
+    ))
+    small = SafetyGate.from_directory(library, embeddings=False)
+    assert small.assess("marne ka man tha par ab nahi", "xx").level == CONCERN
+    assert small.assess("marne ka man tha", "xx").level == HIGH
+    # a one-word cue on the hit's last word is the hit's own word, not a negation of it
+    assert small.assess("jeena nahi", "xx").level == HIGH
+
+
+def test_a_negated_entry_names_a_crisis_to_deny_it(write_lexicon: Callable[..., Path]) -> None:
+    library = write_lexicon(lexicon_doc(entries=[
+        {"id": "xx.suicide.die", "level": "high", "category": "suicide", "patterns": ["want to die"]},
+        {"id": "xx.suicide.no_longer", "level": "high", "category": "suicide", "negated": True,
+         "patterns": ["want no more to die"]},
+    ]))
+    assessment = SafetyGate.from_directory(library, embeddings=False).lexical("i want no more to die", "xx")
+    assert assessment.level == CONCERN and assessment.negated and not assessment.may_be_raised()
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "ceiling"),
+    [
+        ("ar", "ابوي قال رح يقتلني اذا شاف علاماتي", CONCERN),  # grades: hyperbole
+        ("ar", "شفت فيلم عن واحد بيقتل نفسه", CONCERN),  # a film
+        ("hi-Latn", "tumhare bina mar jaunga jaan", CONCERN),  # romantic
+        ("fr", "ma vie n'a plus de sens sans toi", CONCERN),  # romantic
+    ],
+)
+def test_hyperbole_films_and_love_letters_are_not_a_crisis(gate: SafetyGate, lang: str, text: str,
+                                                           ceiling: Level) -> None:
+    assert gate.assess(text, lang).level <= ceiling, gate.assess(text, lang).rules
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "category"),
+    [
+        ("ar", "ابوي قال رح يقتلني", "violence"),  # a father's threat without the marks stays a threat
+        ("ar", "ابوي بيضربني وقال رح يقتلني اذا شاف علاماتي", "violence"),  # and with blows, whatever the marks
+        ("hi-Latn", "tumhare bina mar jaunga, sach mein khudkushi kar lunga", "suicide"),
+        ("fr", "ma vie n'a plus de sens sans toi, je veux mourir", "suicide"),
+    ],
+)
+def test_the_same_words_beside_a_real_crisis_still_reach_it(gate: SafetyGate, lang: str, text: str,
+                                                            category: str) -> None:
+    assessment = gate.assess(text, lang)
+    assert assessment.is_crisis and assessment.category == category, assessment.rules
