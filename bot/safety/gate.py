@@ -131,7 +131,7 @@ class SafetyGate:
     def _read(self, text: str, matcher: Matcher, primary: str | None) -> Verdict:
         verdicts = []
         for form in variants(text):
-            hits, idioms = matcher.find(form, primary)
+            hits, idioms = matcher.find(form, primary, text)
             verdict = combine(hits, primary)
             if idioms:
                 masks = frozenset(f"mask:{idiom.id}" for idiom in idioms)

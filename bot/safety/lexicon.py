@@ -86,6 +86,13 @@ class Persons:
     first: tuple[Pattern, ...] = ()
     third: tuple[Pattern, ...] = ()
     window: int = 6
+    # Verbs that report someone else's words ("said", "texted me", "alisema", "wuxuu yiri",
+    # "قال"): the speaker's own crisis words right after them are that person's (matcher).
+    reported: tuple[Pattern, ...] = ()
+    # Whether reported words need quotation marks. English shifts the pronoun in indirect
+    # speech ("she said she wants to die"), so an unquoted "she said I cut myself" is about the
+    # speaker; Swahili, Somali and Arabic texts quote without marks ("alisema nataka kujiua").
+    reported_needs_quotes: bool = False
 
 
 @dataclass(frozen=True)
@@ -218,7 +225,11 @@ def _persons(raw: Any, where: str) -> Persons:
     window = raw.get("window", 6)
     if not isinstance(window, int) or not 1 <= window <= 12:
         raise LexiconError(f"{where}: persons.window must be a whole number from 1 to 12")
-    return Persons(_cues(raw, "first", f"{where} persons"), _cues(raw, "third", f"{where} persons"), window)
+    quotes = raw.get("reported_needs_quotes", False)
+    if not isinstance(quotes, bool):
+        raise LexiconError(f"{where}: persons.reported_needs_quotes must be true or false")
+    return Persons(_cues(raw, "first", f"{where} persons"), _cues(raw, "third", f"{where} persons"), window,
+                   _cues(raw, "reported", f"{where} persons"), quotes)
 
 
 def _spellings(raw: Any, where: str) -> tuple[tuple[str, str], ...]:

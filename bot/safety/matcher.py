@@ -9,7 +9,10 @@ read once, in time linear in its length. Then, in this order:
 2. each remaining hit is checked for negation and past-time scope in its own
    language's rules ("would never", "used to", "years ago", "has passed");
 3. a suicide, self-harm or command-hallucination hit whose subject is someone
-   else ("my sister texted me she wants to end it") becomes ``third_party``.
+   else ("my sister texted me she wants to end it") becomes ``third_party``;
+4. a suicide or self-harm hit in someone else's reported words ("my friend
+   texted 'i want to die'", "alisema nataka kujiua") becomes ``third_party``
+   too, though its words say "I".
 
 Each step looks at most a fixed number of words around a hit, so the whole
 pass stays linear.
@@ -18,16 +21,19 @@ pass stays linear.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bot.safety.automaton import Automaton
 from bot.safety.lexicon import Entry, Lexicon
+from bot.safety.normalize import clause_marks, normalise
 from bot.safety.patterns import Pattern
 
 PERSONAL = frozenset({"suicide", "self_harm", "command_hallucination"})
+REPORTABLE = frozenset({"suicide", "self_harm"})  # never command voices: the voices' words are the listener's risk
+COMMAND = "command_hallucination"
 THIRD_PARTY = "third_party"
 
-_ENTRY, _BENIGN, _BEFORE, _AFTER, _PSEUDO, _FIRST, _THIRD = range(7)
+_ENTRY, _BENIGN, _BEFORE, _AFTER, _PSEUDO, _FIRST, _THIRD, _REPORTED = range(8)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class _Cues:
     first_ends: set[int]
     third_ends: set[int]
     first_spans: dict[int, int]  # start -> shortest end
+    reported: dict[int, set[int]] = field(default_factory=dict)  # end -> starts of verbs of saying
+    needs_quotes: bool = False  # reported words need quotation marks in this language
 
 
 def _order(hit: tuple[Entry, int, int]) -> tuple[int, int, str]:
@@ -83,6 +91,7 @@ class Matcher:
                 (_PSEUDO, neg.pseudo),
                 (_FIRST, persons.first),
                 (_THIRD, persons.third),
+                (_REPORTED, persons.reported),
             ):
                 self._add(kind, lexicon.locale, None, patterns)
             for variant, canonical in lexicon.spellings:
@@ -103,7 +112,7 @@ class Matcher:
         for pattern in patterns:
             self.automaton.add(pattern, label)
 
-    def find(self, text: str, primary: str | None = None) -> tuple[list[Hit], list[Entry]]:
+    def find(self, text: str, primary: str | None = None, source: str | None = None) -> tuple[list[Hit], list[Entry]]:
         """Hits in one normalised text, and the benign idioms that masked some.
 
         Negation and person belong to the language of the text, not to the
@@ -111,6 +120,9 @@ class Matcher:
         lexicon too, yet "I'm not suicidal" is negated by English rules. So a
         hit is read with its own lexicon's rules, the message language's
         (``primary``) and those of every lexicon with a hit on the same words.
+
+        ``source`` is the message as written, before normalisation: its quotation marks and
+        clause punctuation tell reported words from the speaker's own (``_reported``).
         """
         words = text.split()
         n = len(words)
@@ -172,14 +184,22 @@ class Matcher:
             read[key] = (negated, category)
             hits.append(Hit(entry, start, end, negated, category))
         readers = {hit.entry.locale for hit in hits} | extra
-        return _one_subject(hits, [cues[loc] for loc in sorted(readers) if loc in cues]), list(used.values())
+        applied = [cues[loc] for loc in sorted(readers) if loc in cues]
+        window = max((self.lexicons[loc].persons.window for loc in readers if loc in self.lexicons), default=0)
+        hits = _reported(hits, applied, window, words, source)
+        return _one_subject(hits, applied), list(used.values())
 
-    @staticmethod
-    def _cues(spans: list[tuple[int, str, int, int]], pseudo: dict[str, dict[int, int]]) -> dict[str, _Cues]:
+    def _cues(self, spans: list[tuple[int, str, int, int]], pseudo: dict[str, dict[int, int]]) -> dict[str, _Cues]:
         out: dict[str, _Cues] = {}
         longest = max((end - start for spans_ in pseudo.values() for start, end in spans_.items()), default=0)
         for kind, locale, start, end in spans:
-            cues = out.setdefault(locale, _Cues(set(), {}, set(), set(), {}))
+            cues = out.get(locale)
+            if cues is None:
+                cues = out[locale] = _Cues(set(), {}, set(), set(), {},
+                                           needs_quotes=self.lexicons[locale].persons.reported_needs_quotes)
+            if kind == _REPORTED:
+                cues.reported.setdefault(end, set()).add(start)
+                continue
             if kind in (_BEFORE, _AFTER):
                 own = pseudo.get(locale, {})
                 inside = any(own.get(s, -1) >= end for s in range(max(0, start - longest), start + 1))
@@ -256,3 +276,69 @@ def _one_subject(hits: list[Hit], cues: list[_Cues]) -> list[Hit]:
     if any(c.first_ends for c in cues):
         return hits
     return [replace(h, category=THIRD_PARTY) if h.category in PERSONAL and not h.negated else h for h in hits]
+
+
+def _reported(hits: list[Hit], cues: list[_Cues], window: int, words: list[str], source: str | None) -> list[Hit]:
+    """Someone else's words, quoted or reported, are about them: ``third_party``.
+
+    A suicide or self-harm hit is reported when a verb of saying (``persons.reported``) whose
+    subject is not the speaker stands before it and either a quotation opens right after the
+    verb with no clause break before the hit ("my friend texted 'i want to die'", "she said:
+    I'm going to end it"), or the hit follows the verb at once ("alisema nataka kujiua",
+    "قال بدي اموت"), or with only first-person words between ("wuxuu yiri waan is dilayaa"),
+    in a language that quotes without marks (``persons.reported_needs_quotes``): English
+    shifts the pronoun when it reports, so an unquoted "my mum said I cut myself" is the
+    speaker's. "My boyfriend said he'd leave
+    me, I want to die" stays the speaker's: his words end at the comma. A message with command
+    voices is never read this way: what the voices say is the listener's risk.
+    """
+    if not any(c.reported for c in cues) or not any(h.category in REPORTABLE and not h.negated for h in hits):
+        return hits
+    if any(h.entry.category == COMMAND and not h.negated for h in hits):
+        return hits
+    opens: frozenset[int] = frozenset()
+    breaks: frozenset[int] = frozenset()
+    if source is not None and normalise(source).split() == words:  # the plain reading, not leet-decoded
+        opens, breaks = clause_marks(source)
+    out = []
+    for hit in hits:
+        if hit.category in REPORTABLE and not hit.negated and _in_reported_words(hit.start, cues, window, opens, breaks):
+            hit = replace(hit, category=THIRD_PARTY)
+        out.append(hit)
+    return out
+
+
+def _in_reported_words(start: int, cues: list[_Cues], window: int, opens: frozenset[int],
+                       breaks: frozenset[int]) -> bool:
+    """A verb of saying by someone else ends within ``window`` words before the hit, in its clause."""
+    for end in range(start, max(0, start - window) - 1, -1):
+        if end + 1 <= start and end + 1 in breaks:
+            return False  # punctuation between the verb and the hit: another clause
+        for own in cues:
+            for verb in own.reported.get(end, ()):
+                if not _someone_else_speaks(verb, cues, window):
+                    continue
+                if end in opens or (not own.needs_quotes and _only_first_person(end, start, cues)):
+                    return True
+    return False
+
+
+def _someone_else_speaks(verb: int, cues: list[_Cues], window: int) -> bool:
+    """No first-person word is the nearest person word before the verb of saying."""
+    for pos in range(verb, max(0, verb - window) - 1, -1):
+        if any(pos in c.first_ends for c in cues):
+            return False
+        if any(pos in c.third_ends for c in cues):
+            return True
+    return True
+
+
+def _only_first_person(begin: int, end: int, cues: list[_Cues]) -> bool:
+    """Whether words [begin, end) are all first-person words (none at all also counts)."""
+    pos = begin
+    while pos < end:
+        step = min((c.first_spans[pos] for c in cues if pos in c.first_spans), default=None)
+        if step is None:
+            return False
+        pos = step
+    return True

@@ -126,3 +126,55 @@ def variants(text: str) -> tuple[str, ...]:
 def tokens(normalised: str) -> list[str]:
     """Split a normalised string into its tokens."""
     return normalised.split()
+
+
+# Quotation marks and clause punctuation, read before normalisation turns them into spaces: they
+# tell reported words ("my friend texted 'i want to die'") from the speaker's own ("my boyfriend
+# said he'd leave me, I want to die"). An apostrophe is a quotation mark only at a word's edge.
+_QUOTES = frozenset("\"‘’'`")  # open or close by what stands beside them
+_OPENING_QUOTES = frozenset("“„«‚")  # French puts a space inside: « je veux mourir »
+_CLOSING_QUOTES = frozenset("”»")
+_OPENERS = frozenset(":")
+_BREAKS = frozenset(",.;!?…—–()[]{}")
+
+
+def _marker(text: str, i: int) -> str | None:
+    """What the character at ``i`` does: "open" a quotation, "break" a clause, or nothing."""
+    ch = text[i]
+    if ch in _OPENERS:
+        return "open"
+    if ch in _BREAKS:
+        return "break"
+    if ch in _OPENING_QUOTES:
+        return "open"
+    if ch in _CLOSING_QUOTES:
+        return "break"
+    if ch not in _QUOTES:
+        return None
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    if (before.isspace() or before in _OPENERS or before in _QUOTES) and after.isalnum():
+        return "open"
+    if before.isalnum() and after.isalnum():
+        return None  # an elision or contraction: j'ai, don't
+    return "break" if before.isalnum() or before in _BREAKS else None
+
+
+def clause_marks(text: str) -> tuple[frozenset[int], frozenset[int]]:
+    """Word positions (in ``normalise(text)``) where a quotation opens, and where a clause breaks.
+
+    Position k means "just before word k". The text is cut at each mark and each piece is
+    normalised on its own, which gives the same words as the whole, since every mark reads as
+    a space: linear in the length of the text.
+    """
+    opens: set[int] = set()
+    breaks: set[int] = set()
+    count, last = 0, 0
+    for i in range(len(text)):
+        kind = _marker(text, i)
+        if kind is None:
+            continue
+        count += len(normalise(text[last:i]).split())
+        last = i + 1
+        (opens if kind == "open" else breaks).add(count)
+    return frozenset(opens), frozenset(breaks)

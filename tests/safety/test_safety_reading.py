@@ -9,6 +9,7 @@ from safety_support import lexicon_doc
 
 from bot.safety.gate import SafetyGate
 from bot.safety.levels import Level
+from bot.safety.normalize import clause_marks
 
 IMMINENT, HIGH, CONCERN, NONE = Level.IMMINENT, Level.HIGH, Level.CONCERN, Level.NONE
 
@@ -125,3 +126,61 @@ def test_the_same_words_beside_a_real_crisis_still_reach_it(gate: SafetyGate, la
                                                             category: str) -> None:
     assessment = gate.assess(text, lang)
     assert assessment.is_crisis and assessment.category == category, assessment.rules
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "my friend texted 'i want to die'"),
+        ("en", "my friend texted me: i want to die"),
+        ("en", "she said “I want to end it all”"),
+        ("so", "wuxuu yiri waan is dilayaa"),
+        ("sw", "alisema nataka kujiua"),
+        ("sw", "rafiki yangu aliniambia nataka kujiua"),
+        ("ar", "قال بدي اموت"),
+        ("ar", "قالت: أريد أن أنتحر"),
+    ],
+)
+def test_someone_elses_quoted_or_reported_words_are_about_them(gate: SafetyGate, lang: str, text: str) -> None:
+    assessment = gate.assess(text, lang)
+    assert assessment.level == HIGH and assessment.category == "third_party", assessment.rules
+
+
+def test_quoted_words_keep_their_plan(gate: SafetyGate) -> None:
+    assessment = gate.assess("she said 'I'm going to kill myself tonight'", "en")
+    assert assessment.level == IMMINENT and assessment.category == "third_party", assessment.rules
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "category"),
+    [
+        ("en", "my boyfriend said he'd leave me, I want to die", "suicide"),  # his words end at the comma
+        ("en", "my mum said i cut myself", "self_harm"),  # English shifts the pronoun when it reports
+        ("en", "I texted my friend 'i want to die'", "suicide"),  # the speaker quoting themself
+        ("en", "i said 'i want to die' and she laughed", "suicide"),
+        ("en", "my friend said 'i want to die' and i want to die too", "suicide"),
+        ("sw", "nilisema nataka kujiua", "suicide"),  # "I said"
+        ("ar", "قلت بدي اموت", "suicide"),  # "I said"
+        ("ar", "كتبت رسالة وداع لأهلي", "suicide"),  # "I wrote" (also "she wrote": not a verb of reporting)
+        ("en", "the voices tell me to kill him", "command_hallucination"),
+        ("en", "the voices said 'i should kill myself'", "command_hallucination"),
+    ],
+)
+def test_the_speakers_own_words_and_command_voices_are_never_someone_elses(gate: SafetyGate, lang: str, text: str,
+                                                                           category: str) -> None:
+    assessment = gate.assess(text, lang)
+    assert assessment.is_crisis and assessment.category == category, assessment.rules
+
+
+@pytest.mark.parametrize(
+    ("text", "opens", "breaks"),
+    [
+        ("my friend texted 'i want to die'", {3}, {7}),
+        ("he said he'd leave me, I want to die", set(), {5}),
+        ("قال: بدي اموت", {1}, set()),
+        ("j'ai dit « je veux mourir »", {2}, {5}),
+    ],
+)
+def test_quotation_marks_and_clause_breaks_are_found_at_word_positions(text: str, opens: set[int],
+                                                                       breaks: set[int]) -> None:
+    assert clause_marks(text) == (frozenset(opens), frozenset(breaks))
