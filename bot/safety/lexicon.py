@@ -119,6 +119,7 @@ class Lexicon:
     counter_examples: tuple[Example, ...] = ()
     spellings: tuple[tuple[str, str], ...] = ()  # (variant, canonical) words, normalised
     clitics: tuple[str, ...] = ()  # prefixes written onto the next word (Arabic "و", "ف")
+    clitic_stems: tuple[str, ...] = ()  # words too short for the clitic rule that still take a clitic ("ولو", "ومت")
 
 
 def _require(data: dict[str, Any], key: str, where: str) -> Any:
@@ -275,6 +276,26 @@ def _clitics(raw: Any, where: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _clitic_stems(raw: Any, where: str) -> tuple[str, ...]:
+    """``clitic_stems: [لو, مت]``: short words (under ``patterns.MIN_STEM`` letters) read without a clitic.
+
+    The clitic rule never strips a word down to fewer than three letters, or every short
+    word starting with "و" would lose a letter; these are the short crisis words that do take
+    one: "ولو مت" (and if I died), "وسم" (and poison).
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(w, str) for w in raw):
+        raise LexiconError(f"{where}: 'clitic_stems' must be a list of words")
+    out = []
+    for word in raw:
+        token = normalise(word).split()
+        if len(token) != 1:
+            raise LexiconError(f"{where}: clitic stem {word!r} must be one word")
+        out.append(token[0])
+    return tuple(dict.fromkeys(out))
+
+
 def _examples(raw: Any, locale: str, seen: set[str], where: str, default: Level) -> tuple[Example, ...]:
     out = []
     for item in raw or []:
@@ -330,6 +351,7 @@ def parse_lexicon(data: Any, where: str) -> Lexicon:
         counter_examples=_examples(data.get("counter_examples"), locale, seen, f"{where} counter_examples", Level.NONE),
         spellings=_spellings(data.get("spellings"), where),
         clitics=_clitics(data.get("clitics"), where),
+        clitic_stems=_clitic_stems(data.get("clitic_stems"), where),
     )
 
 

@@ -184,3 +184,23 @@ def test_the_speakers_own_words_and_command_voices_are_never_someone_elses(gate:
 def test_quotation_marks_and_clause_breaks_are_found_at_word_positions(text: str, opens: set[int],
                                                                        breaks: set[int]) -> None:
     assert clause_marks(text) == (frozenset(opens), frozenset(breaks))
+
+
+@pytest.mark.parametrize("text", ["I took two tablets for my headache", "I took two paracetamol for my back"])
+def test_an_ordinary_dose_is_not_raised_by_the_nearest_example(embedded_gate: SafetyGate, text: str) -> None:
+    assert embedded_gate.assess(text, "en").level < HIGH, embedded_gate.assess(text, "en").rules
+
+
+@pytest.mark.parametrize("text", ["عيلتي رح يكونوا احسن ولو مت", "بتمنى ومت"])
+def test_a_clitic_on_a_short_arabic_crisis_word_is_read_through(gate: SafetyGate, text: str) -> None:
+    assert gate.assess(text, "ar").is_crisis
+
+
+def test_clitic_stems_are_listed_per_lexicon(write_lexicon: Callable[..., Path]) -> None:
+    doc = lexicon_doc(entries=[{"id": "xx.suicide.mt", "level": "high", "category": "suicide", "patterns": ["lw mt"]}],
+                      clitics=["w"])
+    plain = SafetyGate.from_directory(write_lexicon(doc), embeddings=False)
+    assert plain.assess("wlw mt", "xx").level == NONE  # "lw" is too short for the clitic rule
+    listed = SafetyGate.from_directory(write_lexicon({**doc, "clitic_stems": ["lw"]}), embeddings=False)
+    assert listed.assess("wlw mt", "xx").level == HIGH
+    assert listed.assess("wlwx mt", "xx").level == NONE
