@@ -17,8 +17,8 @@ times as long as 1 KB (less, with the fixed cost of a call) and well under
 the held-out test part, and (3) the calibration sweep for the similarity
 layer, on the tuning part only: for each threshold, how many crisis rows the
 layer adds and how many false alarms it raises on rows the lexicon leaves
-below HIGH. The default threshold is the lowest one with no false alarm,
-plus 0.01.
+below HIGH. The default threshold is the lowest one with no false alarm at the
+default margin, plus 0.01.
 
 ``--classifier`` calibrates the learnt reading (bot.safety.classifier) by five-fold
 cross-validation over the curated sentences it learns from: for each threshold, the
@@ -137,7 +137,7 @@ def _calibrate(gate: SafetyGate, cases: list[Case]) -> None:
     print(f"  {'threshold':>9} {'margin':>6} {'added':>5} {'false alarms':>12}")
     for step in range(30, 82, 2):
         threshold = step / 100
-        for margin in (0.0, layer.margin):
+        for margin in sorted({0.0, 0.05, layer.margin}):
             added = alarms = 0
             for case, match in eligible:
                 if match and match.positive >= threshold and match.positive - match.negative >= margin:

@@ -135,8 +135,8 @@ class Config:
     # The gate's embedding thresholds (calibrated with `python -m bench.safety`; docs/safety.md): the nearest
     # curated example's centred cosine and its lead over the nearest counter-example, then the learnt
     # reading's score for HIGH and for CONCERN. Defaults match bot.safety's.
-    SAFETY_SIMILARITY_THRESHOLD: float = 0.51
-    SAFETY_SIMILARITY_MARGIN: float = 0.05
+    SAFETY_SIMILARITY_THRESHOLD: float = 0.63
+    SAFETY_SIMILARITY_MARGIN: float = 0.06
     SAFETY_CLASSIFIER_HIGH: float = 0.50
     SAFETY_CLASSIFIER_CONCERN: float = 0.10
     SAFETY_EMBEDDING_THREADS: int = 1

@@ -31,12 +31,12 @@ from bot.safety.lexicon import Example
 from bot.safety.vectors import CuratedVectors
 
 # Cosines are taken after centring (see SimilarityLayer). Calibrated with
-# bench/safety.py on the tuning part of content/redteam/crisis_redteam.csv and
-# the everyday questions of content/intents/intent_eval.csv: the lowest
-# threshold with no false alarm on either is 0.48; 0.51 keeps a margin, because
-# held-out grief once reached 0.54 (docs/safety.md).
-DEFAULT_THRESHOLD = 0.51
-DEFAULT_MARGIN = 0.05
+# `python -m bench.safety --similarity` on the tuning part of
+# content/redteam/crisis_redteam.csv: with a margin of 0.06 over the nearest
+# counter-example the lowest threshold with no false alarm is 0.62, so 0.63
+# ("I took two tablets for my headache" reached 0.58; docs/safety.md).
+DEFAULT_THRESHOLD = 0.63
+DEFAULT_MARGIN = 0.06
 MIN_FOR_CENTRING = 8
 MAX_CHARS = 600  # SMS and WhatsApp messages; bounds the time one call can take
 
