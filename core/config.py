@@ -139,6 +139,7 @@ class Config:
     SAFETY_SIMILARITY_MARGIN: float = 0.06
     SAFETY_CLASSIFIER_HIGH: float = 0.50
     SAFETY_CLASSIFIER_CONCERN: float = 0.10
+    SAFETY_CLASSIFIER_ASK: float = 0.25  # from here to HIGH a possible crisis is asked about directly
     SAFETY_EMBEDDING_THREADS: int = 1
     INTENT_MATCHING: bool = True  # free text -> a module, by embeddings over the content
     INTENT_THRESHOLD: float = 0.45
@@ -285,6 +286,8 @@ class Config:
                 raise ConfigError(f"{name} must be between 0 and 1")
         if not 0.0 < self.SAFETY_CLASSIFIER_CONCERN <= self.SAFETY_CLASSIFIER_HIGH:
             raise ConfigError("SAFETY_CLASSIFIER_HIGH must be at least SAFETY_CLASSIFIER_CONCERN, which must be above 0")
+        if not self.SAFETY_CLASSIFIER_CONCERN <= self.SAFETY_CLASSIFIER_ASK <= self.SAFETY_CLASSIFIER_HIGH:
+            raise ConfigError("SAFETY_CLASSIFIER_ASK must lie between SAFETY_CLASSIFIER_CONCERN and SAFETY_CLASSIFIER_HIGH")
         if self.SAFETY_EMBEDDING_THREADS < 1:
             raise ConfigError("SAFETY_EMBEDDING_THREADS must be at least 1")
         try:

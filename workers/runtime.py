@@ -156,7 +156,8 @@ class WorkerContext:
 
 # Every setting SafetyGate.from_config reads, besides the content and cache directories.
 GATE_SETTINGS = ("SAFETY_EMBEDDINGS", "SAFETY_CLASSIFIER", "SAFETY_SIMILARITY_THRESHOLD", "SAFETY_SIMILARITY_MARGIN",
-                 "SAFETY_CLASSIFIER_HIGH", "SAFETY_CLASSIFIER_CONCERN", "SAFETY_EMBEDDING_THREADS")
+                 "SAFETY_CLASSIFIER_HIGH", "SAFETY_CLASSIFIER_CONCERN", "SAFETY_CLASSIFIER_ASK",
+                 "SAFETY_EMBEDDING_THREADS")
 
 
 def gate_settings(config: Config) -> tuple[tuple[str, Any], ...]:

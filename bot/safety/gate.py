@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.safety.classifier import (
+    DEFAULT_ASK_AT,
     DEFAULT_CONCERN_AT,
     DEFAULT_HIGH_AT,
     CrisisClassifier,
@@ -74,6 +75,7 @@ class SafetyGate:
         classifier: bool = True,
         high_at: float = DEFAULT_HIGH_AT,
         concern_at: float = DEFAULT_CONCERN_AT,
+        ask_at: float = DEFAULT_ASK_AT,
     ) -> SafetyGate:
         """Load every usable lexicon; attach the similarity layer when asked.
 
@@ -91,7 +93,7 @@ class SafetyGate:
             learnt = None
             if classifier:
                 learnt = CrisisClassifier(embedder, curated_sentences(Path(content_dir), lexicons.values()), vectors,
-                                          high_at=high_at, concern_at=concern_at)
+                                          high_at=high_at, concern_at=concern_at, ask_at=ask_at)
                 learnt = learnt if learnt.usable else None
             layer = SimilarityLayer(embedder, examples, counter, threshold, margin, vectors=vectors,
                                     classifier=learnt)
@@ -113,6 +115,7 @@ class SafetyGate:
             classifier=bool(config.get("SAFETY_CLASSIFIER", True)),
             high_at=float(config.get("SAFETY_CLASSIFIER_HIGH", DEFAULT_HIGH_AT)),
             concern_at=float(config.get("SAFETY_CLASSIFIER_CONCERN", DEFAULT_CONCERN_AT)),
+            ask_at=float(config.get("SAFETY_CLASSIFIER_ASK", DEFAULT_ASK_AT)),
         )
 
     @property

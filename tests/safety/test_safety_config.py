@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from safety_support import CONTENT_DIR
 
-from bot.safety.classifier import DEFAULT_CONCERN_AT, DEFAULT_HIGH_AT
+from bot.safety.classifier import DEFAULT_ASK_AT, DEFAULT_CONCERN_AT, DEFAULT_HIGH_AT
 from bot.safety.gate import SafetyGate
 from bot.safety.similarity import DEFAULT_MARGIN, DEFAULT_THRESHOLD
 from core.config import Config, ConfigError
@@ -28,7 +28,8 @@ class RecordingConfig(dict):  # type: ignore[type-arg]
 
 def test_every_setting_the_gate_reads_reaches_the_worker_gate() -> None:
     config = Config.from_env({"SAFETY_EMBEDDINGS": "false", "SAFETY_CLASSIFIER_HIGH": "0.7",
-                              "SAFETY_CLASSIFIER_CONCERN": "0.2", "SAFETY_SIMILARITY_THRESHOLD": "0.6",
+                              "SAFETY_CLASSIFIER_CONCERN": "0.2", "SAFETY_CLASSIFIER_ASK": "0.4",
+                              "SAFETY_SIMILARITY_THRESHOLD": "0.6",
                               "SAFETY_SIMILARITY_MARGIN": "0.08", "SAFETY_EMBEDDING_THREADS": "2"},
                              CONTENT_DIR=str(CONTENT_DIR))
     settings = RecordingConfig(gate_settings(config))
@@ -37,7 +38,7 @@ def test_every_setting_the_gate_reads_reaches_the_worker_gate() -> None:
     assert not missing
     assert settings["SAFETY_CLASSIFIER_HIGH"] == 0.7 and settings["SAFETY_CLASSIFIER_CONCERN"] == 0.2
     assert settings["SAFETY_SIMILARITY_THRESHOLD"] == 0.6 and settings["SAFETY_SIMILARITY_MARGIN"] == 0.08
-    assert settings["SAFETY_EMBEDDING_THREADS"] == 2
+    assert settings["SAFETY_EMBEDDING_THREADS"] == 2 and settings["SAFETY_CLASSIFIER_ASK"] == 0.4
 
 
 def test_config_defaults_are_the_gate_defaults() -> None:
@@ -46,10 +47,11 @@ def test_config_defaults_are_the_gate_defaults() -> None:
     assert config.SAFETY_SIMILARITY_MARGIN == DEFAULT_MARGIN
     assert config.SAFETY_CLASSIFIER_HIGH == DEFAULT_HIGH_AT
     assert config.SAFETY_CLASSIFIER_CONCERN == DEFAULT_CONCERN_AT
+    assert config.SAFETY_CLASSIFIER_ASK == DEFAULT_ASK_AT
 
 
 @pytest.mark.parametrize(("name", "value"), [("SAFETY_CLASSIFIER_HIGH", "0.05"), ("SAFETY_SIMILARITY_MARGIN", "1.5"),
-                                             ("SAFETY_EMBEDDING_THREADS", "0")])
+                                             ("SAFETY_EMBEDDING_THREADS", "0"), ("SAFETY_CLASSIFIER_ASK", "0.9")])
 def test_bad_gate_thresholds_fail_at_start_up_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Config.from_env({name: value})
