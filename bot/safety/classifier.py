@@ -46,7 +46,7 @@ NONE = "none"
 # and no everyday request of the intent eval reads as a crisis (re-run it after adding curated
 # sentences: each one moves the fit a little).
 DEFAULT_RIDGE = 1.0
-DEFAULT_HIGH_AT = 0.50
+DEFAULT_HIGH_AT = 0.55
 DEFAULT_CONCERN_AT = 0.10
 # Between ASK_AT and HIGH_AT a crisis is possible but not clear: the conversation asks the
 # person directly (bot.conversation.ask). The lowest threshold, in steps of 0.05, at which at

@@ -25,7 +25,7 @@ def gate() -> SafetyGate:
 
 @pytest.mark.parametrize(("text", "lang"), [
     ("je veux plus etre la demain", "fr"),  # "I don't want to be here tomorrow", SMS French
-    ("ya no quiero seguir aqui", "es"),
+    ("je veux plus être là", "fr"),
 ])
 def test_a_paraphrase_of_not_wanting_to_live_reads_as_suicide(gate, text, lang):
     reading = gate.similarity.read(text)[1]
@@ -33,6 +33,15 @@ def test_a_paraphrase_of_not_wanting_to_live_reads_as_suicide(gate, text, lang):
     assert reading.score >= gate.similarity.classifier.high_at
     assessment = gate.assess(text, lang)
     assert assessment.level >= Level.HIGH and assessment.category == "suicide"
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("ya no quiero seguir aqui", "es"),  # "I don't want to go on here any more"
+    ("sina hamu ya kitu chochote tena", "sw"),  # "I have no desire for anything any more"
+])
+def test_a_paraphrase_the_learnt_reading_is_less_sure_of_is_at_least_asked_about(gate, text, lang):
+    assessment = gate.assess(text, lang)
+    assert assessment.level >= Level.HIGH or assessment.ask == "suicide"
 
 
 def test_hopelessness_the_lexicon_leaves_alone_is_at_least_a_concern(gate):
