@@ -134,11 +134,20 @@ class _Fitter:
             return torch.tensor([r + [pad_id] * (width - len(r)) for r in rows])
 
         self.model = model
+        self.pad_id = pad_id
         self.src = pad([s for s, _ in pairs])
         self.mask = (self.src != pad_id).long()
         self.labels = pad([t for _, t in pairs])
         self.labels[self.labels == pad_id] = -100
         self.optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3)
+
+    def _keep_start_embedding_zero(self) -> None:
+        """The decoder starts from the <pad> embedding here and from a zero vector in
+        CTranslate2 (start_from_zero_embedding), which drops the <pad> row. The row is tied to
+        the output projection, whose gradient moves it away from zero, and then the first
+        target word the converted model predicts is not the one trained; how far it moves
+        depends on the CPU's floating point, so keep it at zero."""
+        _zero_rows(self.model, self.pad_id)
 
     def run(self, steps: int) -> None:
         import torch
@@ -154,9 +163,19 @@ class _Fitter:
                 self.optimiser.zero_grad()
                 loss.backward()
                 self.optimiser.step()
+                self._keep_start_embedding_zero()
         finally:
             torch.set_num_threads(threads)
             self.model.eval()
+
+
+def _zero_rows(model: Any, pad_id: int) -> None:
+    import torch
+
+    with torch.no_grad():
+        for embedding in (model.get_input_embeddings(), model.get_decoder().embed_tokens, model.get_output_embeddings()):
+            if embedding is not None:
+                embedding.weight[pad_id].zero_()
 
 
 def _reproduces(out_dir: Path, spm_model: Path, pairs: Sequence[tuple[str, str]], min_score: float) -> list[str]:
