@@ -18,7 +18,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import pycld2
@@ -171,14 +171,45 @@ def _allowed(lang: str, script: ScriptProfile, languages: frozenset[str] | None)
 _NON_LATIN = frozenset(lang for langs in SCRIPT_LANGUAGES.values() for lang in langs)
 
 
+class Reading:
+    """One message as the detectors see it, before any restriction to languages; the
+    detectors' votes are worked out on first use, once, whatever ``choose`` is asked."""
+
+    def __init__(self, text: str):
+        self.cleaned = _clean(text)
+        self.script: ScriptProfile = profile(self.cleaned)
+        self.tokens = _tokens(self.cleaned)
+
+    @cached_property
+    def scores(self) -> dict[str, float]:
+        scores: dict[str, float] = defaultdict(float)
+        for lang, vote in _py3_votes(self.cleaned).items():
+            scores[lang] += W_PY3LANGID * vote
+        for lang, vote in _cld2_votes(self.cleaned).items():
+            scores[lang] += W_CLD2 * vote
+        if self.script.dominant == "Latn":
+            for lang, vote in word_votes(self.tokens).items():
+                scores[lang] += W_WORDS * vote
+        return scores
+
+
+def read(text: str) -> Reading:
+    """Read a message once; ``choose`` then picks among every language or the served ones."""
+    return Reading(text)
+
+
 def detect(text: str, languages: Iterable[str] | None = None) -> Detection:
     """Detect the language of one message.
 
     ``languages`` restricts the answer to the languages a deployment serves; with None every
     language the detectors know is possible (rare ones discounted).
     """
-    cleaned = _clean(text)
-    script = profile(cleaned)
+    return choose(read(text), languages)
+
+
+def choose(reading: Reading, languages: Iterable[str] | None = None) -> Detection:
+    """The language of a message already read, among ``languages`` (None: every language)."""
+    script = reading.script
     allow = frozenset(base_language(x) for x in languages) if languages is not None else None
     if script.letters == 0:
         return Detection(UNDETERMINED, 0.0, False, None)
@@ -190,18 +221,8 @@ def detect(text: str, languages: Iterable[str] | None = None) -> Detection:
             confidence = round(script.share * _length_factor(script.letters), 4)
             return Detection(lang, confidence, confidence >= RELIABLE_CONFIDENCE, script.dominant)
 
-    scores: dict[str, float] = defaultdict(float)
-    for lang, vote in _py3_votes(cleaned).items():
-        scores[lang] += W_PY3LANGID * vote
-    for lang, vote in _cld2_votes(cleaned).items():
-        scores[lang] += W_CLD2 * vote
-    tokens = _tokens(cleaned)
-    if script.dominant == "Latn":
-        for lang, vote in word_votes(tokens).items():
-            scores[lang] += W_WORDS * vote
-
     candidates: dict[str, float] = {}
-    for lang, score in scores.items():
+    for lang, score in reading.scores.items():
         if not _allowed(lang, script, allow):
             continue
         prior = 1.0 if base_language(lang) in FLORES or lang in FLORES else RARE_LANGUAGE_PRIOR
@@ -214,7 +235,7 @@ def detect(text: str, languages: Iterable[str] | None = None) -> Detection:
     total = sum(candidates.values())
     share = candidates[best] / total if total > 0 else 0.0
     confidence = share * _length_factor(script.letters) * min(1.0, script.share + 0.1)
-    if len(tokens) < 2 and script.letters < 8:
+    if len(reading.tokens) < 2 and script.letters < 8:
         confidence = min(confidence, RELIABLE_CONFIDENCE - 0.01)
     return Detection(best, round(confidence, 4), confidence >= RELIABLE_CONFIDENCE, script.dominant)
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from translation.greetings import greeting_language
-from translation.langid import UNDETERMINED, Detection, detect
+from translation.langid import UNDETERMINED, Detection, choose, detect, read
 from translation.languages import base_language
 from translation.scripts import written_in
 
@@ -81,12 +81,13 @@ def identify(text: str, stored: str | None, served: Sequence[str], threshold: fl
     ``lang`` into English.
     """
     languages = list(dict.fromkeys([*served, *([stored] if stored else [])]))
-    wider = detect(text)
+    reading = read(text)  # the detectors run once for both questions below
+    wider = choose(reading)
     if _sure(wider, threshold) and base_language(wider.lang) not in {base_language(x) for x in languages}:
         # Confidently a language nobody here serves: Yoruba is not the Swahili it is closest to
         # among the served ones. No welcome in a wrong language, and no model reads it.
         return MessageLanguage(wider, None, UNDETERMINED, MT_SKIPPED if wider.script else MT_NOT_NEEDED)
-    detection = detect(text, languages)
+    detection = choose(reading, languages)
     confident = _sure(detection, threshold)
     detected_locale = _served_locale(detection.lang, served) if confident else None
     # A message that is only a greeting ("Habari", "Hola") names its language, however short.
