@@ -258,6 +258,11 @@ class Understander:
     def from_content_dir(cls, content_dir: str | Path, embeddings: Any = None) -> Understander:
         return cls(Lexicon.load(content_dir), embeddings)
 
+    def wants_person(self, text: str) -> bool:
+        """Whether the words ask for a person ("talk to someone"): the cues alone, never the
+        embeddings, so asking costs nothing on a turn that needs no more (before consent)."""
+        return bool(self.lexicon.scores(text).get("talk"))
+
     def understand(self, text: str, locale: str) -> Understanding:
         scores = self.lexicon.scores(text)
         if scores.get("talk"):

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from bot.conversation import crisis, onboarding
 from bot.conversation.flow import Context, Flow
-from bot.conversation.freetext import GENERAL_TARGETS, SUPPORT_GENERAL, options
+from bot.conversation.freetext import support
 from bot.conversation.types import MENU, NEW, RISK_HIGH, SAFETY_CHECK, SAFETY_PLAN, SCREENING, Outcome
 from bot.conversation.voice import Voice
 
@@ -130,10 +130,7 @@ class SafetyAnswer:
                 out.state["flow"] = NEW
                 onboarding.onboard(self.voice, out, out.state.get("consent_locale") or ctx.known, ctx.channel)
                 return out
-            offered, listing = options(self.voice, out, ctx.locale, GENERAL_TARGETS)
-            out.audit.append(("intent.supported", {"theme": "distress", "offered": offered}))
             out.state["flow"] = MENU
-            self.voice.say(out, SUPPORT_GENERAL, ctx.locale, ctx.channel, values={"options": listing})
-            return out
+            return support(self.voice, out, ctx.locale, ctx.channel)
         out.state["flow"] = came_from
         return self.route(ctx).step(ctx)

@@ -108,8 +108,11 @@ class Engine:
         """TALK, or words asking for a person ("I need to talk to someone"), in any served language."""
         if ctx.keyword == "talk":
             return True
-        return bool(ctx.text.strip()) and not ctx.actions and understand(self.free_text.intents, ctx.text,
-                                                                         ctx.locale).talk
+        if not ctx.text.strip() or ctx.actions:
+            return False
+        intents = self.free_text.intents
+        cues = getattr(intents, "wants_person", None)
+        return bool(cues(ctx.text)) if cues is not None else understand(intents, ctx.text, ctx.locale).talk
 
     # -- what the worker reads ---------------------------------------------------
     @property

@@ -57,6 +57,14 @@ def options(voice: Voice, out: Outcome, locale: str, targets: tuple[str, ...]) -
     return chosen, "\n".join(f"{entries[t][0]}. {entries[t][1]}" for t in chosen)
 
 
+def support(voice: Voice, out: Outcome, locale: str, channel: str) -> Outcome:
+    """The general supportive reply: the closest general topics, numbered, and TALK."""
+    offered, listing = options(voice, out, locale, GENERAL_TARGETS)
+    out.audit.append(("intent.supported", {"theme": "distress", "offered": offered}))
+    voice.say(out, SUPPORT_GENERAL, locale, channel, values={"options": listing})
+    return out
+
+
 def answer(voice: Voice, intents: Any, dialogue: Dialogue | None, out: Outcome, text: str, locale: str,
            channel: str, text_lang: str | None) -> Outcome:
     """What the person hears (see the module's docstring); ``intents`` is the Understander or
@@ -85,10 +93,7 @@ def answer(voice: Voice, intents: Any, dialogue: Dialogue | None, out: Outcome, 
         return out
     if out.distress:
         # The gate heard distress the understander could not place: never "didn't understand".
-        offered, listing = options(voice, out, locale, GENERAL_TARGETS)
-        out.audit.append(("intent.supported", {"theme": "distress", "offered": offered}))
-        voice.say(out, SUPPORT_GENERAL, locale, channel, values={"options": listing})
-        return out
+        return support(voice, out, locale, channel)
     if understood.social == "menu":
         out.audit.append(("intent.menu", {}))
         voice.main_menu(out, locale, channel)
