@@ -18,7 +18,8 @@ mhGAP asks it of everyone with hopelessness). The question is asked at most once
   die" is a crisis by itself), and the question is not repeated.
 
 On first contact the question comes before the welcome, like the crisis reply, and in the
-language the message was written in; the welcome follows.
+language the message was written in; the welcome follows. When that language is not one the
+deployment serves, the person gets the language menu instead (and is asked on a later message).
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ class AskSafety:
         self.voice = voice
 
     def handles(self, ctx: Context) -> bool:
-        return (ctx.turn.ask is not None and not ctx.actions and ctx.flow not in _NOT_FROM
-                and not asked_recently(ctx.out.state, ctx.turn.now))
+        # Only in a language the person is known to read: a first message in a language nobody
+        # here serves gets the language menu, never this question in English.
+        return (ctx.turn.ask is not None and ctx.known is not None and not ctx.actions
+                and ctx.flow not in _NOT_FROM and not asked_recently(ctx.out.state, ctx.turn.now))
 
     def step(self, ctx: Context) -> Outcome:
         out = ctx.out

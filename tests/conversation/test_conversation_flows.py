@@ -47,12 +47,13 @@ class Row:
     extra: dict[str, Any] = field(default_factory=dict)  # state keys and values expected after the turn
     ask: str | None = None  # the gate's leaning, when a crisis is possible but not clear
     now: datetime | None = None
+    detected: str | None = None  # the served language the worker found the text confidently in
 
 
 def turn_for(row: Row) -> Turn:
     return Turn(row.text, "sms", num_media=row.media, risk=row.risk, risk_rules=("r1",) if row.risk else (),
                 delete_code=CODE, case=row.case, category=row.category, in_progress=row.in_progress,
-                ask=row.ask, now=row.now)
+                ask=row.ask, now=row.now, detected_locale=row.detected)
 
 
 def check(engine: Engine, flow: str, row: Row) -> None:
@@ -304,9 +305,14 @@ ASK_ROWS = [
         extra={"safety_asked_from": "menu", "safety_asked_at": NOW.isoformat()}),
     Row(MODULE, "he comes home angry every night", ["safety.ask"], "safety_check", risk=RISK_CONCERN,
         ask="violence", extra={"safety_asked_from": "module", "module": "sleep"}),
-    # First contact: the question comes before the welcome.
+    # First contact: the question comes before the welcome, in the language written in...
     Row({}, "i just want everything to stop", ["safety.ask"], "safety_check", NEW, risk=RISK_CONCERN,
-        ask="suicide", extra={"safety_asked_from": "new"}),
+        ask="suicide", detected="en", extra={"safety_asked_from": "new", "consent_locale": "en"}),
+    Row({}, "sitaki kitu chochote tena", ["safety.ask"], "safety_check", NEW, risk=RISK_CONCERN,
+        ask="suicide", detected="sw", extra={"consent_locale": "sw"}),
+    # ...and never in English to a person whose language is not known: the language menu.
+    Row({}, "waan daalay, wax walba way i dhibayaan", ["onboarding.languages"], "language", NEW,
+        risk=RISK_CONCERN, ask="suicide", by="onboarding"),
     # Once a day at most: asked an hour ago, the distress gets its supportive reply.
     Row({"flow": "menu", "safety_asked_at": (NOW - timedelta(hours=1)).isoformat()}, "it's all too much",
         ["support.general"], "menu", risk=RISK_CONCERN, ask="suicide", now=NOW, by="free_text"),
