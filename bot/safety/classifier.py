@@ -13,9 +13,16 @@ examples. This reads the same embedding against everything the safety team has l
 The red-team ``test`` rows and the intent eval's ``heldout`` rows are never learnt from, so the
 figures measured on them stay honest (docs/safety.md).
 
-Learning is ridge regression of one-hot labels (the seven pathways and "none") on the centred,
-normalised e5 vectors, each label weighted by the inverse square root of its count: a closed
-form, deterministic, under a second on two cores. A message's score is its best pathway's output
+Learning is kernel ridge regression of one-hot labels (the seven pathways and "none") on the
+centred, normalised e5 vectors, with a Gaussian kernel on their cosine, ``exp(gamma * (cos - 1))``,
+each sentence weighted by the inverse square root of its label's count. A straight line through
+the embedding space could not separate "I want to sleep and never wake up" from "I want to sleep
+better": the kernel lets every curated sentence speak for its own neighbourhood, so a paraphrase
+near a crisis row reads as that row's pathway while an everyday request near it reads as "none".
+Five-fold cross-validated recall at the calibrated HIGH threshold went from 0.33 (linear) to 0.69
+(docs/safety.md). The fit is a closed-form solve: deterministic, one to two seconds on two cores
+for 4,000 sentences, with a transient 130 MB for the kernel matrix at worker start; a reading
+then costs one product with the curated vectors. A message's score is its best pathway's output
 minus "none"'s. At ``high_at`` or above the gate reads HIGH on that pathway; from ``concern_at``
 it reads CONCERN, so the person gets a supportive reply and the way to a health worker rather
 than "Sorry, I didn't understand". Like the nearest-example rule it only ever raises a level,
@@ -45,7 +52,8 @@ NONE = "none"
 # --classifier): the lowest HIGH threshold at which cross-validated precision is at least 0.95
 # and no everyday request of the intent eval reads as a crisis (re-run it after adding curated
 # sentences: each one moves the fit a little).
-DEFAULT_RIDGE = 1.0
+DEFAULT_RIDGE = 0.3
+DEFAULT_GAMMA = 2.0  # kernel width: exp(gamma * (cos - 1)) on centred unit vectors
 DEFAULT_HIGH_AT = 0.55
 DEFAULT_CONCERN_AT = 0.10
 # Between ASK_AT and HIGH_AT a crisis is possible but not clear: the conversation asks the
@@ -100,7 +108,7 @@ def curated_sentences(content_dir: Path, lexicons: Iterable[Lexicon]) -> list[La
 
 
 class CrisisClassifier:
-    """Ridge regression over e5 embeddings: pathway scores for a message, learnt at start-up."""
+    """Kernel ridge regression over e5 embeddings: pathway scores for a message, learnt at start-up."""
 
     def __init__(
         self,
@@ -111,16 +119,18 @@ class CrisisClassifier:
         high_at: float = DEFAULT_HIGH_AT,
         concern_at: float = DEFAULT_CONCERN_AT,
         ask_at: float = DEFAULT_ASK_AT,
+        gamma: float = DEFAULT_GAMMA,
     ) -> None:
         self.embedder = embedder
         self.sentences = tuple(sentences)
         self.vectors = vectors or CuratedVectors(None)
         self.ridge = ridge
+        self.gamma = gamma
         self.high_at = high_at
         self.concern_at = concern_at
         self.ask_at = ask_at
         self.labels: tuple[str, ...] = (NONE, *sorted({s.label for s in self.sentences} - {NONE}))
-        self._fitted: tuple[np.ndarray, np.ndarray] | None = None
+        self._fitted: _Fit | None = None
 
     @property
     def usable(self) -> bool:
@@ -132,18 +142,30 @@ class CrisisClassifier:
         """Learn the weights (embedding the curated sentences, or from ``vectors`` in their order)."""
         if vectors is None:
             vectors = self.vectors.embed(self.embedder, [s.text for s in self.sentences])
+        vectors = np.asarray(vectors, dtype=np.float32)
         centre = vectors.mean(axis=0)
-        design = _with_bias(_unit(vectors - centre))
+        curated = _unit(vectors - centre)
         index = {label: i for i, label in enumerate(self.labels)}
-        targets = np.zeros((len(self.sentences), len(self.labels)), dtype=np.float64)
+        targets = np.zeros((len(self.sentences), len(self.labels)), dtype=np.float32)
         targets[np.arange(len(self.sentences)), [index[s.label] for s in self.sentences]] = 1.0
         counts = Counter(s.label for s in self.sentences)
         weights = np.array([counts[s.label] ** -0.5 for s in self.sentences])
         weights /= weights.mean()
-        gram = design.T @ (design * weights[:, None]) + self.ridge * np.eye(design.shape[1])
-        solution = np.linalg.solve(gram, design.T @ (targets * weights[:, None]))
-        self._fitted = (centre, solution)
+        # Weighted kernel ridge: (K + ridge * W^-1) A = Y. The kernel is built in place, in
+        # float32, so the transient matrix is n^2 * 4 bytes.
+        kernel = self._kernel(curated, curated)
+        kernel[np.diag_indices_from(kernel)] += (self.ridge / weights).astype(np.float32)
+        dual = np.linalg.solve(kernel, targets)
+        del kernel
+        self._fitted = _Fit(centre, curated, np.asarray(dual, dtype=np.float32))
         log.info("classifier.fitted", extra={"sentences": len(self.sentences), "labels": len(self.labels)})
+
+    def _kernel(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        product = left @ right.T
+        product -= 1.0
+        product *= self.gamma
+        np.exp(product, out=product)
+        return product
 
     def warm(self) -> None:
         if self._fitted is None:
@@ -154,8 +176,9 @@ class CrisisClassifier:
         if self._fitted is None:
             self.fit()
         assert self._fitted is not None
-        centre, solution = self._fitted
-        outputs = _with_bias(_unit((vector - centre)[None, :]))[0] @ solution
+        fit = self._fitted
+        message = _unit((np.asarray(vector, dtype=np.float32) - fit.centre)[None, :])
+        outputs = (self._kernel(message, fit.curated) @ fit.dual)[0]
         best = 1 + int(np.argmax(outputs[1:]))
         return Reading(self.labels[best], float(outputs[best] - outputs[0]))
 
@@ -163,10 +186,13 @@ class CrisisClassifier:
         return self.read_vector(np.asarray(self.embedder.embed([text]), dtype=np.float32)[0])
 
 
+@dataclass(frozen=True)
+class _Fit:
+    centre: np.ndarray  # mean of the curated vectors
+    curated: np.ndarray  # the curated sentences' centred unit vectors, one row each
+    dual: np.ndarray  # one weight per curated sentence and label
+
+
 def _unit(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return np.asarray(vectors / np.where(norms == 0, 1.0, norms), dtype=np.float64)
-
-
-def _with_bias(design: np.ndarray) -> np.ndarray:
-    return np.hstack([design, np.ones((len(design), 1))])
+    return np.asarray(vectors / np.where(norms == 0, 1.0, norms), dtype=np.float32)

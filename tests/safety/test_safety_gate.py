@@ -32,6 +32,7 @@ TABLE = [
     ("sw", "nina mawazo mengi sana", CONCERN),
     ("sw", "nataka kufa na kicheko", NONE),
     ("sw", "simu yangu imekufa", NONE),
+    ("sw", "nataka kujua kuhusu usingizi", NONE),  # kujua (to know) is not a misspelt kujiua
     ("es", "me quiero morir", HIGH),
     ("es", "me voy a matar esta noche", IMMINENT),
     ("es", "me muero de hambre", NONE),
