@@ -108,8 +108,10 @@ def _long_messages(gate: SafetyGate, rounds: int) -> None:
 
 
 def _report(title: str, gate: SafetyGate, cases: list[Case]) -> None:
-    for split in ("tuning", "test"):
+    for split in ("tuning", "learn", "test"):
         part = [c for c in cases if c.split == split] if any(c.split for c in cases) else cases
+        if not part:
+            continue
         report = evaluate(gate, part, split)
         print(f"\n{title}, {split} part")
         print(f"  {'language':<9} {'recall':>7} {'precision':>9} {'n':>4}")

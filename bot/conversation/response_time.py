@@ -3,7 +3,9 @@
 The worker says what is true now (``Turn.availability``: staffed or not, the promised
 minutes, when staff are back); this words it from approved content in the person's
 language. Nobody on duty is never "soon": the person hears the day and hour staff come
-back and the number to call in danger now.
+back and the number to call in danger now. A message that gives the emergency number itself
+(every crisis follow-up does) takes the sentence without its own danger clause, so a
+frightened person reads the number once, not twice in two lines.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ TOMORROW = "oncall.response_time.tomorrow"
 LATER = "oncall.response_time.later"
 UNSTAFFED = "oncall.response_time.unstaffed"
 ITEMS = (STAFFED_MINUTES, STAFFED_HOUR, STAFFED_HOURS, TODAY, TOMORROW, LATER, UNSTAFFED)
+SENTENCE_ENDS = ".!?।።؟"  # Latin, Devanagari, Ge'ez and Arabic full stops
+_MARK = "\x00"
 
 
 class Lazy:
@@ -59,10 +63,24 @@ def choose(availability: Any) -> tuple[str, dict[str, str], Any]:
     return item, {}, back
 
 
-def text(content: Any, availability: Any, locale: str, channel: str, fallbacks: Sequence[str], emergency: str) -> Lazy:
+def without_danger_clause(sentence: str, emergency: str) -> str:
+    """``sentence`` (rendered with ``_MARK`` for the emergency number) without the sentence
+    that names the number; the whole of it, number restored, when that cannot be told apart."""
+    at = sentence.find(_MARK)
+    if at < 0:
+        return sentence
+    end = max(sentence.rfind(mark, 0, at) for mark in SENTENCE_ENDS)
+    if end <= 0:
+        return sentence.replace(_MARK, emergency)
+    return sentence[: end + 1].rstrip()
+
+
+def text(content: Any, availability: Any, locale: str, channel: str, fallbacks: Sequence[str], emergency: str,
+         gives_emergency: bool = False) -> Lazy:
+    """``gives_emergency``: the message around it already names the emergency number."""
     def compute() -> str:
         item, values, back = choose(availability)
-        values["emergency"] = emergency
+        values["emergency"] = _MARK if gives_emergency else emergency
 
         def render(words_locale: str) -> Any:
             if back is not None:
@@ -74,6 +92,6 @@ def text(content: Any, availability: Any, locale: str, channel: str, fallbacks: 
         rendered = render(locale)
         if back is not None and rendered.locale != locale:
             rendered = render(rendered.locale)  # the day's name in the language the sentence came in
-        return str(rendered.text)
+        return without_danger_clause(str(rendered.text), emergency) if gives_emergency else str(rendered.text)
 
     return Lazy(compute)

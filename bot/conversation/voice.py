@@ -113,9 +113,17 @@ class Voice:
         merged: dict[str, object] = {"helplines": self.helplines_text(region),
                   "emergency": self.emergency_text(region),
                   "response_time": response_time.text(self.content, out.availability, locale, channel,
-                                                      self.fallbacks(out), self.emergency_text(region)),
+                                                      self.fallbacks(out), self.emergency_text(region),
+                                                      gives_emergency=self._names_emergency(item_id)),
                   **(values or {})}
         return self.content.render(item_id, locale, channel, merged, fallbacks=self.fallbacks(out))
+
+    def _names_emergency(self, item_id: str) -> bool:
+        """Whether the item's own words give the emergency number ({emergency})."""
+        try:
+            return any("{emergency}" in t.sms or "{emergency}" in (t.whatsapp or "") for t in self.content.message(item_id).texts)
+        except ContentMissing:
+            return False
 
     def say(self, out: Outcome, item_id: str, locale: str, channel: str, kind: str = "reply",
             values: Mapping[str, str] | None = None) -> None:

@@ -5,7 +5,9 @@ nearest-example rule (bot.safety.similarity) compares a message with about a hun
 examples. This reads the same embedding against everything the safety team has labelled:
 
 - the red-team set's tuning rows (``content/redteam/crisis_redteam.csv``, split ``tuning``:
-  crisis rows by category, and the hard not-crisis rows: hyperbole, idioms, grief, negation);
+  crisis rows by category, and the hard not-crisis rows: hyperbole, idioms, grief, negation),
+  and its ``learn`` rows, written by people who had read none of the lexicons: the phrasings
+  nobody on the safety team thought of, which is what this reading is for;
 - every lexicon's examples (with their category) and counter-examples;
 - the everyday requests of the intent eval's ``dev`` rows (``content/intents/intent_eval.csv``),
   as not crisis.
@@ -60,6 +62,7 @@ DEFAULT_CONCERN_AT = 0.10
 # person directly (bot.conversation.ask). The lowest threshold, in steps of 0.05, at which at
 # most one everyday request in ten that was never learnt from would be asked (same sweep).
 DEFAULT_ASK_AT = 0.25
+LEARNT_SPLITS = ("tuning", "learn")  # the red-team parts learnt from; never "test"
 MIN_PER_CLASS = 5  # below this, nothing worth learning: the layer stays off
 
 
@@ -90,7 +93,7 @@ def curated_sentences(content_dir: Path, lexicons: Iterable[Lexicon]) -> list[La
     if redteam.exists():
         with redteam.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
-                if (row.get("split") or "").strip() != "tuning" or not (row.get("text") or "").strip():
+                if (row.get("split") or "").strip() not in LEARNT_SPLITS or not (row.get("text") or "").strip():
                     continue
                 crisis = row.get("expected", "").strip() == "crisis"
                 category = (row.get("category") or "").strip()

@@ -63,7 +63,7 @@ def _print_table(report: EvalReport) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @click.option("--embeddings/--no-embeddings", default=None, help="Override SAFETY_EMBEDDINGS for this run.")
 @click.option(
-    "--split", type=click.Choice(SPLITS), default=None, help="Score only the tuning or the held-out test part."
+    "--split", type=click.Choice(SPLITS), default=None, help="Score only one part: tuning, learn (learnt from only) or the held-out test part."
 )
 def eval_command(file: str, floor: float | None, as_json: bool, embeddings: bool | None, split: str | None) -> None:
     """Recall and precision per language and category on a labelled CSV (text,lang,expected[,category,split])."""

@@ -5,9 +5,11 @@ may add:
 
 - ``category``: the pathway a crisis row should take (``suicide``,
   ``self_harm``, ``third_party``...), ``none`` or ``distress`` for the rest;
-- ``split``: ``tuning`` (rows the lexicons and exemplars were written from)
-  or ``test`` (held out: nothing is written from them), so the two parts can
-  be scored apart;
+- ``split``: ``tuning`` (rows the lexicons and exemplars were written from),
+  ``learn`` (rows written by people who had read none of the lexicons, which
+  only the learnt reading learns from: the lexicons are not fitted to them)
+  or ``test`` (held out: nothing is written or learnt from them), so the
+  parts can be scored apart;
 - ``translated_en`` (checked like the worker would) and free columns such as
   ``kind``.
 
@@ -33,7 +35,8 @@ from bot.safety.levels import DISTRESS, PATHWAY_PRECEDENCE
 
 LABELS = ("crisis", "not_crisis")
 REQUIRED = ("text", "lang", "expected")
-SPLITS = ("tuning", "test")
+SPLITS = ("tuning", "learn", "test")
+SPLIT_NAMES = "tuning, learn or test"
 NO_CATEGORY = "none"
 
 
@@ -45,7 +48,7 @@ class Case:
     expected: bool  # True: crisis
     translated_en: str | None = None
     category: str | None = None  # the pathway a crisis row should take
-    split: str | None = None  # tuning or test
+    split: str | None = None  # tuning, learn or test
 
 
 @dataclass
@@ -171,7 +174,7 @@ def read_cases(path: Path | str) -> list[Case]:
             category = _category(row.get("category"), expected == "crisis", f"{path}:{line}")
             split = (row.get("split") or "").strip().lower() or None
             if split is not None and split not in SPLITS:
-                raise RedTeamFileError(f"{path}:{line}: split must be tuning or test, not {split!r}")
+                raise RedTeamFileError(f"{path}:{line}: split must be {SPLIT_NAMES}, not {split!r}")
             cases.append(Case(line, text, lang, expected == "crisis", translated, category, split))
     if not cases:
         raise RedTeamFileError(f"{path}: no rows")
@@ -190,11 +193,11 @@ def _category(raw: str | None, crisis: bool, where: str) -> str | None:
 
 
 def select(cases: Iterable[Case], split: str | None) -> list[Case]:
-    """The rows of one part (``tuning`` or ``test``), or all of them."""
+    """The rows of one part (``tuning``, ``learn`` or ``test``), or all of them."""
     if split is None:
         return list(cases)
     if split not in SPLITS:
-        raise RedTeamFileError(f"split must be tuning or test, not {split!r}")
+        raise RedTeamFileError(f"split must be {SPLIT_NAMES}, not {split!r}")
     chosen = [case for case in cases if case.split == split]
     if not chosen:
         raise RedTeamFileError(f"no rows in the {split} part (is there a split column?)")

@@ -123,3 +123,17 @@ def test_webhook_signatures_verify_and_refuse_tampering_and_replay():
     assert not verify("another-secret-entirely", header, body)
     old = signature("s3cret-s3cret-s3cret", now - int(timedelta(hours=1).total_seconds()), body)
     assert not verify("s3cret-s3cret-s3cret", old, body)
+
+
+@pytest.mark.parametrize("locale", ["en", "sw", "ar", "es", "fr", "hi"])
+def test_a_message_that_gives_the_emergency_number_itself_hears_it_once(starter_content, locale):
+    """A crisis follow-up names the number; the response-time sentence then leaves its own out."""
+    number = "DEMO HELPLINE: +1 202 555 0100"
+    weekend = Availability(False, 60, datetime(2026, 12, 14, 8, 0, tzinfo=NAIROBI), 3)
+    evening = Availability(False, 60, datetime(2026, 12, 10, 8, 0, tzinfo=NAIROBI), 1)
+    for found in (weekend, evening, Availability(False, 60), None):
+        full = str(response_time.text(starter_content, found, locale, "sms", (), number))
+        alone = str(response_time.text(starter_content, found, locale, "sms", (), number, gives_emergency=True))
+        assert number in full and number not in alone
+        assert alone and full.startswith(alone) and len(alone) < len(full)
+        assert alone[-1] in response_time.SENTENCE_ENDS

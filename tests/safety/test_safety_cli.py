@@ -69,7 +69,7 @@ def test_per_category_counts_the_pathway_not_just_the_alarm(make_app: Callable[.
 def test_split_and_category_values_are_checked(make_app: Callable[..., Flask], tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("text,lang,expected,category,split\nhello,en,not_crisis,none,holdout\n", encoding="utf-8")
-    assert "split must be tuning or test" in run(make_app(), "eval", str(path)).output
+    assert "split must be tuning, learn or test" in run(make_app(), "eval", str(path)).output
     path.write_text("text,lang,expected,category\nhello,en,crisis,sadness\n", encoding="utf-8")
     assert "category of a crisis row must be one of" in run(make_app(), "eval", str(path)).output
     path.write_text("text,lang,expected\nhello,en,not_crisis\n", encoding="utf-8")
@@ -89,7 +89,7 @@ def test_redteam_rows_name_their_category_and_part() -> None:
         "sexual_violence",
     }
     for row in rows:
-        assert row["split"] in {"tuning", "test"}, row["text"]
+        assert row["split"] in {"tuning", "learn", "test"}, row["text"]
         allowed = crisis_categories if row["expected"] == "crisis" else {"none", "distress"}
         assert row["category"] in allowed, row["text"]
     assert len({row["text"].casefold() for row in rows}) == len(rows)  # no row in both parts
