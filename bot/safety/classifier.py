@@ -56,12 +56,12 @@ NONE = "none"
 # sentences: each one moves the fit a little).
 DEFAULT_RIDGE = 0.3
 DEFAULT_GAMMA = 2.0  # kernel width: exp(gamma * (cos - 1)) on centred unit vectors
-DEFAULT_HIGH_AT = 0.55
-DEFAULT_CONCERN_AT = 0.10
+DEFAULT_HIGH_AT = 0.25
+DEFAULT_CONCERN_AT = 0.05
 # Between ASK_AT and HIGH_AT a crisis is possible but not clear: the conversation asks the
 # person directly (bot.conversation.ask). The lowest threshold, in steps of 0.05, at which at
 # most one everyday request in ten that was never learnt from would be asked (same sweep).
-DEFAULT_ASK_AT = 0.25
+DEFAULT_ASK_AT = 0.05
 LEARNT_SPLITS = ("tuning", "learn")  # the red-team parts learnt from; never "test"
 MIN_PER_CLASS = 5  # below this, nothing worth learning: the layer stays off
 
