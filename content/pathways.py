@@ -11,12 +11,16 @@ from collections.abc import Iterable, Sequence
 
 from content.schema import Helpline, Pathway
 
-# Sent whatever the category: harm already under way, and the wording of a closed service.
+# Sent whatever the category: harm already under way (the emergency number first, the same
+# again to anything but YES, and what to tell the people helping once YES says help is there),
+# and the wording of a closed service. A pathway may have its own ``crisis.<category>.in_progress``
+# wording of the first three.
 IN_PROGRESS = "crisis.in_progress"
 IN_PROGRESS_FOLLOWUP = "crisis.in_progress.followup"
+IN_PROGRESS_HELP = "crisis.in_progress.help"
 OPENS_TODAY = "crisis.service_opens.today"
 OPENS_LATER = "crisis.service_opens.later"
-PATHWAY_MESSAGE_IDS = (IN_PROGRESS, IN_PROGRESS_FOLLOWUP, OPENS_TODAY, OPENS_LATER)
+PATHWAY_MESSAGE_IDS = (IN_PROGRESS, IN_PROGRESS_FOLLOWUP, IN_PROGRESS_HELP, OPENS_TODAY, OPENS_LATER)
 
 SAFETY_PLAN_STEPS = tuple(f"crisis.safety_plan.{n}" for n in range(1, 6))
 # A crisis with no category (a screening answer, an older gate) or one the library has no

@@ -7,7 +7,8 @@ pauses. Each category has its own pathway (library.yaml): a woman reporting viol
 given safety steps and gender-based-violence services, a child is told in simple words who
 can help, a person worried about a friend learns how to help them and is asked how they
 are; suicide and self-harm keep the safety plan. When harm is already done or under way
-the emergency number comes first, whatever the category.
+the emergency number comes first, whatever the category; YES (help is with them) then gets
+what to tell the people helping, and the next YES goes on to the pathway's steps.
 
 YES or NEXT walks the pathway's steps; anything else gets its follow-up (an honest
 ``{response_time}`` and who to contact now). The flow takes precedence over onboarding: a
@@ -34,7 +35,7 @@ from bot.conversation.types import (
 )
 from bot.conversation.voice import Voice
 from content.errors import ContentMissing
-from content.pathways import GENERAL, IN_PROGRESS, IN_PROGRESS_FOLLOWUP, SAFETY_PLAN_STEPS
+from content.pathways import GENERAL, IN_PROGRESS, IN_PROGRESS_FOLLOWUP, IN_PROGRESS_HELP, SAFETY_PLAN_STEPS
 from content.schema import Pathway
 
 CRISIS = RISK_HIGH
@@ -103,8 +104,8 @@ def _say(voice: Voice, out: Outcome, item_id: str, path: Pathway, now: Any, loca
 def _say_in_progress(voice: Voice, out: Outcome, item_id: str, path: Pathway, now: Any, locale: str,
                      channel: str) -> None:
     """Harm under way: the pathway's own wording when the library has one (someone else's
-    overdose is about getting help to *them*: ``crisis.third_party.in_progress``), else the
-    general one, which speaks to the person who is hurt."""
+    overdose is about getting help to *them*: ``crisis.third_party.in_progress``, and its
+    ``.followup`` and ``.help``), else the general one, which speaks to the person who is hurt."""
     if path.category:
         try:
             _say(voice, out, item_id.replace("crisis.", f"crisis.{path.category}.", 1), path, now, locale, channel)
@@ -136,13 +137,16 @@ def follow(
     voice: Voice, out: Outcome, turn: Turn, profile: Profile, action: str | None, locale: str, channel: str
 ) -> Outcome:
     """A reply while the crisis flow is open: YES/NEXT walks the steps, MENU moves on, anything
-    else is answered with the follow-up. While harm is under way, every reply but YES (help is
-    there) repeats the emergency number first."""
+    else is answered with the follow-up. While harm is under way, every reply but YES repeats
+    the emergency number first. YES there says help is with them, so it is answered with what to
+    tell the people helping (``crisis.in_progress.help``, or the pathway's own), not with the
+    pathway's follow-up, which is written for someone who may still be alone; the step count is
+    untouched, so the next YES starts the pathway's steps."""
     path = pathway(voice, out.state.get("pathway"))
     if out.state.get("in_progress"):
         if action in {"yes", "next"}:
             out.state.pop("in_progress", None)
-            _say(voice, out, path.followup, path, turn.now, locale, channel)
+            _say_in_progress(voice, out, IN_PROGRESS_HELP, path, turn.now, locale, channel)
         else:
             _say_in_progress(voice, out, IN_PROGRESS_FOLLOWUP, path, turn.now, locale, channel)
         return out

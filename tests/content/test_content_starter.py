@@ -189,7 +189,7 @@ def test_draft_languages_carry_the_safe_minimum_and_are_not_served(starter_libra
     messages = {m.id: m for m in starter_library.messages}
     crisis = [i for p in starter_library.settings.pathways for i in (p.reply, p.followup)]
     wanted = ["onboarding.welcome", "onboarding.consent", "menu.main", "keywords.help", "keywords.stop_confirmation",
-              "crisis.immediate", "crisis.followup", "crisis.in_progress", *crisis,
+              "crisis.immediate", "crisis.followup", "crisis.in_progress", "crisis.in_progress.help", *crisis,
               "module.stress.title", *starter_store.module("stress").steps]
     for item_id in wanted:
         text = messages[item_id].text(locale, approved_only=False)

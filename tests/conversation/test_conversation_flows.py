@@ -281,10 +281,23 @@ SAFETY_PLAN_ROWS = [
         "safety_plan"),
     Row({"flow": "safety_plan", "plan_step": 0, "pathway": "suicide", "in_progress": True}, "I feel dizzy",
         ["crisis.in_progress.followup"], "safety_plan", extra={"in_progress": True}),
+    # YES while harm is under way: help is there, so what to tell the people helping, in the
+    # pathway's own words when it has them; the next YES starts the pathway's steps.
     Row({"flow": "safety_plan", "plan_step": 0, "pathway": "suicide", "in_progress": True}, "yes",
-        ["crisis.suicide.followup"], "safety_plan", extra={"in_progress": None}),
+        ["crisis.in_progress.help"], "safety_plan", extra={"in_progress": None, "plan_step": 0}),
+    Row({"flow": "safety_plan", "plan_step": 0, "pathway": "suicide"}, "yes", ["crisis.safety_plan.1"],
+        "safety_plan", extra={"plan_step": 1}),
+    Row({"flow": "safety_plan", "plan_step": 0, "pathway": "violence", "in_progress": True}, "next",
+        ["crisis.in_progress.help"], "safety_plan", extra={"in_progress": None, "plan_step": 0}),
     Row({"flow": "safety_plan", "plan_step": 0, "pathway": "third_party", "in_progress": True}, "what do i do",
         ["crisis.third_party.in_progress.followup"], "safety_plan", extra={"in_progress": True}),
+    Row({"flow": "safety_plan", "plan_step": 0, "pathway": "third_party", "in_progress": True}, "yes",
+        ["crisis.third_party.in_progress.help"], "safety_plan", extra={"in_progress": None, "plan_step": 0}),
+    Row({"flow": "safety_plan", "plan_step": 0, "pathway": "third_party"}, "yes", ["crisis.third_party.step.1"],
+        "safety_plan", extra={"plan_step": 1}),
+    # After the help message, anything but YES gets the pathway's ordinary follow-up.
+    Row({"flow": "safety_plan", "plan_step": 0, "pathway": "suicide"}, "they are here now", ["crisis.suicide.followup"],
+        "safety_plan"),
     # Once consented, MENU and the reminder keywords come before the plan.
     Row({"flow": "safety_plan", "plan_step": 2}, "MENU", ["menu.main"], "menu", by="menu_keyword"),
     Row({"flow": "safety_plan", "plan_step": 2}, "PAUSE", ["keywords.pause_confirmation"], "safety_plan",

@@ -68,11 +68,33 @@ def test_harm_under_way_gets_the_emergency_number_first_and_an_imminent_case(eng
     assert text.startswith(f"Please call {EMERGENCY} now")
     assert "safety plan" not in text
     assert outcome.escalation[0] == "imminent" and outcome.case_category == "suicide"
-    # Anything but YES repeats the emergency number; YES (help is there) moves on to the follow-up.
+    # Anything but YES repeats the emergency number; YES (help is there) gets what to tell the
+    # people helping, and the YES after that starts the pathway's steps.
     again = engine.step(outcome.state, said("I feel dizzy"), READY)
     assert refs(again) == ["crisis.in_progress.followup"] and EMERGENCY in again.replies[0].text
     helped = engine.step(again.state, said("yes"), READY)
-    assert refs(helped) == ["crisis.suicide.followup"] and "in_progress" not in helped.state
+    assert refs(helped) == ["crisis.in_progress.help"] and "in_progress" not in helped.state
+    text = helped.replies[0].text
+    assert text.startswith("I'm glad someone is with you.") and "what happened" in text and "packet" in text
+    # No health worker on duty here: {response_time} says so and, since the message itself does
+    # not give the emergency number, keeps its own "in danger now, call" clause.
+    assert "No health worker is on duty" in text and text.count(EMERGENCY) == 1 and "{" not in text
+    assert "safety plan" not in text and "Feelings like this can pass" not in text
+    assert helped.replies[0].kind == "crisis" and helped.escalation is None
+    planned = engine.step(helped.state, said("yes"), READY)
+    assert refs(planned) == ["crisis.safety_plan.1"] and planned.state["plan_step"] == 1
+
+
+def test_someone_else_s_harm_under_way_then_yes_tells_the_helper_what_to_say_and_asks_how_they_are(engine):
+    outcome = engine.step({"flow": "menu"}, crisis("third_party", in_progress=True), READY)
+    assert refs(outcome) == ["crisis.third_party.in_progress"]
+    helped = engine.step(outcome.state, said("yes"), READY)
+    assert refs(helped) == ["crisis.third_party.in_progress.help"]
+    text = helped.replies[0].text
+    assert "responders what happened" in text and "look after yourself too" in text and "how are you?" in text
+    assert "{" not in text and "go to the nearest hospital" not in text
+    step = engine.step(helped.state, said("yes"), READY)
+    assert refs(step) == ["crisis.third_party.step.1"] and "Ask them directly" in step.replies[0].text
 
 
 def test_violence_points_to_the_gbv_line_and_safety_steps_never_the_suicide_plan(engine):
@@ -220,6 +242,22 @@ def test_every_step_of_every_pathway_reads_in_an_approved_translation(reviewed, 
         assert all("{" not in r.text for r in replies)
         if now == MONDAY_LATE and category == "child_safeguarding":
             assert any(OPENS[locale] in r.text for r in crisis_replies)
+
+
+@pytest.mark.parametrize("locale", ["fr", "sw", "hi", "ar"])
+@pytest.mark.parametrize("category, help_id, first_step", [
+    ("suicide", "crisis.in_progress.help", "crisis.safety_plan.1"),
+    ("violence", "crisis.in_progress.help", "crisis.violence.step.1"),
+    ("third_party", "crisis.third_party.in_progress.help", "crisis.third_party.step.1"),
+])
+def test_harm_under_way_then_yes_reads_in_an_approved_translation(reviewed, locale, category, help_id, first_step):
+    profile = Profile(locale=locale, consented=True, region="demo")
+    yes = WORDS[locale][0]
+    outcome = reviewed.step({"flow": "menu"}, crisis(category, in_progress=True), profile)
+    helped = reviewed.step(outcome.state, said(yes), profile)
+    assert refs(helped) == [help_id] and helped.replies[0].locale == locale and "{" not in helped.replies[0].text
+    step = reviewed.step(helped.state, said(yes), profile)
+    assert refs(step) == [first_step] and step.replies[0].locale == locale
 
 
 @pytest.mark.parametrize("locale, words", [("en", "We are worried about your safety."), ("sw", "Tuna wasiwasi"),
