@@ -137,7 +137,7 @@ class Config:
     # reading's score for HIGH and for CONCERN. Defaults match bot.safety's.
     SAFETY_SIMILARITY_THRESHOLD: float = 0.63
     SAFETY_SIMILARITY_MARGIN: float = 0.06
-    SAFETY_CLASSIFIER_HIGH: float = 0.25
+    SAFETY_CLASSIFIER_HIGH: float = 0.30
     SAFETY_CLASSIFIER_CONCERN: float = 0.05
     SAFETY_CLASSIFIER_ASK: float = 0.05  # from here to HIGH a possible crisis is asked about directly
     SAFETY_EMBEDDING_THREADS: int = 1

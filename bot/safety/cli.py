@@ -43,6 +43,9 @@ def _print_table(report: EvalReport) -> None:
         click.echo(f"{lang:<10} {scores.recall:>7.3f} {scores.precision:>9.3f} {scores.n:>5}")
     overall = report.overall
     click.echo(f"{'overall':<10} {overall.recall:>7.3f} {overall.precision:>9.3f} {overall.n:>5}")
+    if report.asked_crisis or report.asked_not_crisis:
+        click.echo(f"asked directly: {report.asked_crisis} crisis rows, {report.asked_not_crisis} others;"
+                   f" crisis path or asked: {report.reached:.3f}")
     if report.per_category:
         click.echo(f"{'category':<22} {'recall':>7} {'detected':>8} {'precision':>9} {'n':>5}")
         for category, cat in sorted(report.per_category.items()):

@@ -135,11 +135,23 @@ class EvalReport:
     false_alarms: list[Case] = field(default_factory=list)
     wrong_pathway: list[tuple[Case, str | None]] = field(default_factory=list)  # found, other category
     split: str | None = None
+    # Rows below HIGH that the person would be asked about directly (Assessment.ask): a
+    # crisis row asked about reaches help when the person answers YES or "maybe".
+    asked_crisis: int = 0
+    asked_not_crisis: int = 0
+
+    @property
+    def reached(self) -> float:
+        """Crisis rows that open the crisis path or are asked about directly."""
+        crisis = self.overall.tp + self.overall.fn
+        return (self.overall.tp + self.asked_crisis) / crisis if crisis else 1.0
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape the CLI prints."""
         out: dict[str, Any] = {
             "overall": self.overall.as_dict(),
+            "asked": {"crisis": self.asked_crisis, "not_crisis": self.asked_not_crisis,
+                      "reached": round(self.reached, 4)},
             "per_language": {lang: s.as_dict() for lang, s in sorted(self.per_language.items())},
             "per_category": {cat: s.as_dict() for cat, s in sorted(self.per_category.items())},
         }
@@ -212,6 +224,11 @@ def evaluate(gate: SafetyGate, cases: Iterable[Case], split: str | None = None) 
         predicted = assessment.is_crisis
         report.overall.add(case.expected, predicted)
         report.per_language.setdefault(case.lang or "und", Scores()).add(case.expected, predicted)
+        if assessment.ask and not predicted:
+            if case.expected:
+                report.asked_crisis += 1
+            else:
+                report.asked_not_crisis += 1
         if case.expected and not predicted:
             report.misses.append(case)
         elif predicted and not case.expected:

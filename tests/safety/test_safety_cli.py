@@ -35,13 +35,15 @@ def test_redteam_tuning_part_meets_the_floors_in_every_language(
     result = run(make_app(), "eval", "--json", "--split", "tuning", embeddings, str(REDTEAM_CSV))
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"overall", "per_language", "per_category", "split"}
+    assert set(report) == {"overall", "asked", "per_language", "per_category", "split"}
     assert len(report["per_language"]) >= 10
     for lang, scores in report["per_language"].items():
         assert scores["n"] >= 25, lang
         assert scores["recall"] >= RECALL_FLOOR, (lang, scores)
         assert scores["precision"] >= PRECISION_FLOOR, (lang, scores)
     assert report["overall"]["n"] == sum(s["n"] for s in report["per_language"].values())
+    # the direct question only adds: crisis rows asked about are below HIGH
+    assert report["asked"]["reached"] >= report["overall"]["recall"]
 
 
 def test_per_category_counts_the_pathway_not_just_the_alarm(make_app: Callable[..., Flask], tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_config_defaults_are_the_gate_defaults() -> None:
     assert config.SAFETY_CLASSIFIER_ASK == DEFAULT_ASK_AT
 
 
-@pytest.mark.parametrize(("name", "value"), [("SAFETY_CLASSIFIER_HIGH", "0.05"), ("SAFETY_SIMILARITY_MARGIN", "1.5"),
+@pytest.mark.parametrize(("name", "value"), [("SAFETY_CLASSIFIER_HIGH", "0.01"), ("SAFETY_SIMILARITY_MARGIN", "1.5"),
                                              ("SAFETY_EMBEDDING_THREADS", "0"), ("SAFETY_CLASSIFIER_ASK", "0.9")])
 def test_bad_gate_thresholds_fail_at_start_up_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
