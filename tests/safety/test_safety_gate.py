@@ -46,6 +46,9 @@ TABLE = [
     ("hi-Latn", "khudkushi kar lunga", HIGH),
     ("hi-Latn", "jeena nahi chahta", HIGH),
     ("hi-Latn", "hasi se mar gaya", NONE),
+    ("hi-Latn", "pati ne mujhe phir se peeta", HIGH),  # past tense: he beat me again
+    ("hi-Latn", "abbu ammi ko bahut marte hain", HIGH),  # a child sees their mother beaten
+    ("hi", "ससुर ने मुझे थप्पड़ मारा", HIGH),
     ("ar", "بدي موت", HIGH),
     ("ar", "أموت من الضحك", NONE),
     ("am", "መሞት እፈልጋለሁ", HIGH),
