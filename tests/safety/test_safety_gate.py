@@ -58,6 +58,8 @@ TABLE = [
     ("ar", "مستحيل اقتل نفسي، بس زهقان من الشغل", CONCERN),
     ("ar", "mish 3ayez a2tol nafsi, ana bas za3lan", CONCERN),
     ("ar", "msh 2ader akammel, 3ayez amoot", HIGH),  # "mish" on other words negates nothing
+    ("ar", "مش عايزه اموت، انا بس مخنوقه من الدراسه", CONCERN),
+    ("ar", "مش عايزه اعيش خلاص", HIGH),  # the negative is the crisis: an entry, not a negation
     ("ha", "bazan taba kashe kaina ba, damuwa ce kawai", CONCERN),
     # The past in the verb or the clause, and a recovery said after
     ("ar", "كنت اقطع ايدي بالموس ايام الثانوي، هلق الحمد لله منيح", CONCERN),
