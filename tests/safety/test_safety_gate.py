@@ -57,6 +57,32 @@ TABLE = [
     ("yo", "e ku aaro", NONE),
     ("zu", "ngizozibulala", HIGH),
     ("so", "waan is dili doonaa", HIGH),
+    # Negation that denies the act: "impossible that I...", Arabizi "mish", Hausa "bazan"
+    ("ar", "مستحيل اقتل نفسي، بس زهقان من الشغل", CONCERN),
+    ("ar", "mish 3ayez a2tol nafsi, ana bas za3lan", CONCERN),
+    ("ar", "msh 2ader akammel, 3ayez amoot", HIGH),  # "mish" on other words negates nothing
+    ("ar", "مش عايزه اموت، انا بس مخنوقه من الدراسه", CONCERN),
+    ("ar", "مش عايزه اعيش خلاص", HIGH),  # the negative is the crisis: an entry, not a negation
+    ("ha", "bazan taba kashe kaina ba, damuwa ce kawai", CONCERN),
+    # The past in the verb or the clause, and a recovery said after
+    ("ar", "كنت اقطع ايدي بالموس ايام الثانوي، هلق الحمد لله منيح", CONCERN),
+    ("ar", "امبارح كنت اجرح نفسي", HIGH),  # "yesterday I was...": not the habitual past
+    ("ar", "كنت رح انتحر امبارح", HIGH),  # "I was going to": an intent, not a habit
+    ("ha", "da ina cutar da kaina, amma yanzu lafiya lau", CONCERN),
+    ("yo", "nigba ti mo wa ni jss2, mo maa n ge ara mi", CONCERN),
+    ("zu", "ngangizisika ngisafunda, kodwa sengayeka", CONCERN),
+    ("zu", "sengayeka ukuzilimaza", CONCERN),
+    ("zu", "bengizisika izolo", HIGH),  # the recent past (bengi-) is not a cue
+    # A finger cut while cooking; an arm or a wrist is still read
+    ("es", "me corté el pulgar pelando papas y sangra mucho", NONE),
+    ("es", "me corté las muñecas, no para de sangrar", IMMINENT),
+    ("so", "anigoo hilib jarjaraya ayaan suulka iska jaray", NONE),
+    ("zu", "ngizisikile emunweni ngipheka inyama", NONE),
+    # "en finir avec" a habit or a debt; life, oneself and everything are still read
+    ("fr", "je vais en finir avec mes dettes cette année", NONE),
+    ("fr", "jveux en finir avec le tabac", NONE),
+    ("fr", "jveux en finir avec moi", HIGH),
+    ("fr", "je veux en finir avec tout", HIGH),
 ]
 
 
