@@ -53,6 +53,8 @@ TABLE = [
     ("ar", "أموت من الضحك", NONE),
     ("am", "መሞት እፈልጋለሁ", HIGH),
     ("ha", "zan kashe kaina", HIGH),
+    ("ha", "ba zan iya daukar wannan ba, zan kashe kaina", HIGH),  # the closing "ba" ends the first clause
+    ("ha", "ba zan taba kashe kaina ba", CONCERN),
     ("yo", "mo fe pa ara mi", HIGH),
     ("yo", "e ku aaro", NONE),
     ("zu", "ngizozibulala", HIGH),
