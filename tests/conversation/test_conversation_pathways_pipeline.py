@@ -238,7 +238,8 @@ def test_when_the_crisis_reply_cannot_be_sent_the_built_in_text_goes_in_its_plac
 
 # Hopelessness in words no lexicon holds: the learnt reading finds a crisis possible, not clear.
 UNCLEAR = ["nobody would care if i wasnt here", "sina hamu ya kitu chochote tena", "ya no aguanto más",
-           "i feel so heavy and everything is pointless lately", "sometimes i wish i could just sleep forever"]
+           "i feel so heavy and everything is pointless lately", "sometimes i wish i could just sleep forever",
+           "i am so tired of being me", "i want to stop feeling anything", "nimechoka na kila kitu"]
 
 
 @pytest.fixture(scope="module")

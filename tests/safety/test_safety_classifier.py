@@ -37,7 +37,7 @@ def test_a_paraphrase_of_not_wanting_to_live_reads_as_suicide(gate, text, lang):
 
 @pytest.mark.parametrize(("text", "lang"), [
     ("ya no quiero seguir aqui", "es"),  # "I don't want to go on here any more"
-    ("sina hamu ya kitu chochote tena", "sw"),  # "I have no desire for anything any more"
+    ("nimechoka na kila kitu", "sw"),  # "I am tired of everything"
 ])
 def test_a_paraphrase_the_learnt_reading_is_less_sure_of_is_at_least_asked_about(gate, text, lang):
     assessment = gate.assess(text, lang)
@@ -93,7 +93,8 @@ UNCLEAR = [
     ("ya no aguanto más", "es"),
     ("he gets so angry at night and i hide", "en"),
     ("sometimes i think everyone would be better without me around", "en"),
-    ("sina hamu ya kitu chochote tena", "sw"),
+    ("nimechoka na kila kitu", "sw"),
+    ("i am so tired of being me", "en"),
 ]
 
 
