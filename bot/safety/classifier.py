@@ -21,9 +21,9 @@ each sentence weighted by the inverse square root of its label's count. A straig
 the embedding space could not separate "I want to sleep and never wake up" from "I want to sleep
 better": the kernel lets every curated sentence speak for its own neighbourhood, so a paraphrase
 near a crisis row reads as that row's pathway while an everyday request near it reads as "none".
-Five-fold cross-validated recall at the calibrated HIGH threshold went from 0.33 (linear) to 0.69
-(docs/safety.md). The fit is a closed-form solve at worker start: deterministic, about 4 CPU
-seconds for 5,700 sentences, with a transient peak of about 570 MB that is released once it is
+Five-fold cross-validated recall at the calibrated HIGH threshold went from 0.33 (linear) to 0.66
+(docs/safety.md). The fit is a closed-form solve at worker start: deterministic, about 5 CPU
+seconds for 6,200 sentences, with a transient peak of about 620 MB that is released once it is
 done; a reading then costs one product with the curated vectors (under 2 ms). A message's score is its best pathway's output
 minus "none"'s. At ``high_at`` or above the gate reads HIGH on that pathway; from ``concern_at``
 it reads CONCERN, so the person gets a supportive reply and the way to a health worker rather
@@ -156,7 +156,7 @@ class CrisisClassifier:
         weights /= weights.mean()
         # Weighted kernel ridge: (K + ridge * W^-1) A = Y. The kernel is built in place in
         # float64, the precision the solver works in, so that it is not copied once more to
-        # be widened: the transient peak is about two n-by-n matrices (570 MB for 5,700
+        # be widened: the transient peak is about two n-by-n matrices (620 MB for 6,200
         # sentences), released when the fit is done.
         wide = curated.astype(np.float64)
         kernel = self._kernel(wide, wide)
