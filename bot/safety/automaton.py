@@ -35,6 +35,10 @@ from bot.safety.patterns import ANY, Choice, Gap, Glob, Inflected, Pattern, Symb
 
 MAX_WORD = 64  # longer words are matched literally only (no wildcard or regex)
 MIN_STEM = 3  # a clitic prefix is only taken off a word that keeps this many letters
+# An elision (a clitic written "t'", "l'" in a lexicon) is glued on when the apostrophe is
+# dropped (t'as, l'envie) and only stands before a vowel or h. Read off any other word,
+# French "t" would turn English "trapped" into "raped".
+ELIDED_BEFORE = frozenset("aeiouyh")
 
 _Key = tuple[frozenset[int], frozenset[tuple[Symbol, int]] | tuple[tuple[Symbol, int], ...]]
 
@@ -226,15 +230,21 @@ class Automaton:
             self._aliases[variant] = (*self._aliases.get(variant, ()), canonical)
 
     def clitic(self, prefix: str) -> None:
-        """Also read a word without ``prefix`` when it starts with it (Arabic "و" and: "وخالي")."""
+        """Also read a word without ``prefix`` when it starts with it (Arabic "و" and: "وخالي");
+        a prefix ending in an apostrophe is an elision, read off only before a vowel or h."""
         if prefix and prefix not in self._clitics:
             self._clitics = (*self._clitics, prefix)
 
     def _forms(self, word: str) -> list[str]:
         forms = [word]
-        for prefix in self._clitics:
+        for clitic in self._clitics:
+            elision = clitic.endswith("'")
+            prefix = clitic[:-1] if elision else clitic
             if word.startswith(prefix) and len(word) - len(prefix) >= MIN_STEM:
-                forms.append(word[len(prefix) :])
+                stem = word[len(prefix) :]
+                if elision and stem[0] not in ELIDED_BEFORE:
+                    continue
+                forms.append(stem)
         return [alias for form in forms for alias in (form, *self._aliases.get(form, ()))]
 
     def symbols(self, word: str) -> tuple[Symbol, ...]:

@@ -262,7 +262,10 @@ def _spellings(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
 
 
 def _clitics(raw: Any, where: str) -> tuple[str, ...]:
-    """``clitics: [و, ف]``: prefixes a word may carry; it is read with and without them."""
+    """``clitics: [و, ف, "t'"]``: prefixes a word may carry; it is read with and without them.
+
+    A prefix written with a closing apostrophe is an elision (French ``t'``, ``l'``): it is
+    only read off a word that then starts with a vowel or h, and is kept with its apostrophe."""
     if raw is None:
         return ()
     if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
@@ -272,7 +275,7 @@ def _clitics(raw: Any, where: str) -> tuple[str, ...]:
         token = normalise(prefix).split()
         if len(token) != 1:
             raise LexiconError(f"{where}: clitic {prefix!r} must be letters without spaces")
-        out.append(token[0])
+        out.append(token[0] + ("'" if prefix.strip().endswith(("'", "’")) else ""))
     return tuple(dict.fromkeys(out))
 
 

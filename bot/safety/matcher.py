@@ -100,7 +100,7 @@ class Matcher:
                 self.automaton.clitic(prefix)
             for stem in lexicon.clitic_stems:  # short words the clitic rule leaves whole
                 for prefix in lexicon.clitics:
-                    self.automaton.alias(prefix + stem, stem)
+                    self.automaton.alias(prefix.rstrip("'") + stem, stem)
         self._longest = max(self.automaton.longest, 1)
         # How far the reading of one hit can look: its negation and person
         # windows, the cues in them, the pseudo-cues around those and hits of

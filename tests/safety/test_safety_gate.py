@@ -25,6 +25,8 @@ TABLE = [
     ("en", "this homework will be the death of me", NONE),
     ("en", "I killed it at the exam", NONE),
     ("en", "my phone is dead", NONE),
+    ("en", "i feel trapped", CONCERN),  # never French t' + "raped"
+    ("en", "he trapped me in the room and raped me", HIGH),
     ("sw", "nataka kujiua", HIGH),
     ("sw", "nitajiua leo usiku", IMMINENT),
     ("sw", "nitakunywa sumu", IMMINENT),
@@ -38,6 +40,8 @@ TABLE = [
     ("es", "me muero de hambre", NONE),
     ("fr", "je veux mourir", HIGH),
     ("fr", "je suis mort de rire", NONE),
+    ("fr", "jveux plus me reveiller le matin", HIGH),  # j' before a consonant, as texted
+    ("fr", "tas envie de mourir toi aussi?", HIGH),
     ("pt", "quero morrer", HIGH),
     ("pt", "morri de rir", NONE),
     ("hi", "मैं मरना चाहती हूँ", HIGH),
