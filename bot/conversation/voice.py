@@ -19,6 +19,7 @@ from bot.conversation.types import MENU, OFFER, Content, Outcome, Reply, Turn
 from content.errors import ContentMissing
 from content.pathways import general
 from content.render import format_emergency, format_helplines
+from content.schema import placeholders
 
 SCREENINGS_ON_MENU = ("phq2", "phq9", "gad7")  # PHQ-2 first: the quick mood check
 COURSES_ON_MENU = ("doing_what_matters", "weekly_checkin")
@@ -119,11 +120,13 @@ class Voice:
         return self.content.render(item_id, locale, channel, merged, fallbacks=self.fallbacks(out))
 
     def _names_emergency(self, item_id: str) -> bool:
-        """Whether the item's own words give the emergency number ({emergency})."""
+        """Whether the item's own words give the emergency number ({emergency}). Every text of
+        an item has the source's placeholders (content.validate), so the source decides."""
         try:
-            return any("{emergency}" in t.sms or "{emergency}" in (t.whatsapp or "") for t in self.content.message(item_id).texts)
+            source = self.content.message(item_id).source
         except ContentMissing:
             return False
+        return source is not None and "emergency" in placeholders(source.sms)
 
     def say(self, out: Outcome, item_id: str, locale: str, channel: str, kind: str = "reply",
             values: Mapping[str, str] | None = None) -> None:

@@ -144,7 +144,7 @@ class Automaton:
         self._inflected: set[str] = set()
         self._known: set[Symbol] = set()
         self._aliases: dict[str, tuple[str, ...]] = {}
-        self._clitics: tuple[str, ...] = ()
+        self._clitics: tuple[tuple[str, bool], ...] = ()  # (prefix, an elision)
         self._max_prefix = 0
         self._max_suffix = 0
 
@@ -232,14 +232,13 @@ class Automaton:
     def clitic(self, prefix: str) -> None:
         """Also read a word without ``prefix`` when it starts with it (Arabic "و" and: "وخالي");
         a prefix ending in an apostrophe is an elision, read off only before a vowel or h."""
-        if prefix and prefix not in self._clitics:
-            self._clitics = (*self._clitics, prefix)
+        parsed = (prefix.rstrip("'"), prefix.endswith("'"))
+        if parsed[0] and parsed not in self._clitics:
+            self._clitics = (*self._clitics, parsed)
 
     def _forms(self, word: str) -> list[str]:
         forms = [word]
-        for clitic in self._clitics:
-            elision = clitic.endswith("'")
-            prefix = clitic[:-1] if elision else clitic
+        for prefix, elision in self._clitics:
             if word.startswith(prefix) and len(word) - len(prefix) >= MIN_STEM:
                 stem = word[len(prefix) :]
                 if elision and stem[0] not in ELIDED_BEFORE:

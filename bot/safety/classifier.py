@@ -149,7 +149,7 @@ class CrisisClassifier:
         centre = vectors.mean(axis=0)
         curated = _unit(vectors - centre)
         index = {label: i for i, label in enumerate(self.labels)}
-        targets = np.zeros((len(self.sentences), len(self.labels)), dtype=np.float32)
+        targets = np.zeros((len(self.sentences), len(self.labels)), dtype=np.float64)
         targets[np.arange(len(self.sentences)), [index[s.label] for s in self.sentences]] = 1.0
         counts = Counter(s.label for s in self.sentences)
         weights = np.array([counts[s.label] ** -0.5 for s in self.sentences])
@@ -162,7 +162,7 @@ class CrisisClassifier:
         kernel = self._kernel(wide, wide)
         del wide
         kernel[np.diag_indices_from(kernel)] += self.ridge / weights
-        dual = np.linalg.solve(kernel, targets.astype(np.float64))
+        dual = np.linalg.solve(kernel, targets)
         del kernel
         self._fitted = _Fit(centre, curated, np.asarray(dual, dtype=np.float32))
         log.info("classifier.fitted", extra={"sentences": len(self.sentences), "labels": len(self.labels)})

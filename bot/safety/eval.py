@@ -36,7 +36,7 @@ from bot.safety.levels import DISTRESS, PATHWAY_PRECEDENCE
 LABELS = ("crisis", "not_crisis")
 REQUIRED = ("text", "lang", "expected")
 SPLITS = ("tuning", "learn", "test")
-SPLIT_NAMES = "tuning, learn or test"
+SPLIT_NAMES = f"{', '.join(SPLITS[:-1])} or {SPLITS[-1]}"
 NO_CATEGORY = "none"
 
 
