@@ -59,6 +59,7 @@ TABLE = [
     ("ha", "zan kashe kaina", HIGH),
     ("ha", "ba zan iya daukar wannan ba, zan kashe kaina", HIGH),  # the closing "ba" ends the first clause
     ("ha", "ba zan taba kashe kaina ba", CONCERN),
+    ("ha", "ban san abin da zan yi ba zan kashe kaina", HIGH),
     ("yo", "mo fe pa ara mi", HIGH),
     ("yo", "e ku aaro", NONE),
     ("zu", "ngizozibulala", HIGH),
