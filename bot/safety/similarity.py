@@ -234,8 +234,10 @@ class SimilarityLayer:
         """The nearest-example match and the classifier's reading of ``text``.
 
         A message of several sentences is read whole and sentence by sentence, in one batch:
-        the match is the first that is close enough (else the whole message's), the reading
-        the one with the highest score.
+        the match is the first that is close enough (else the whole message's); the reading is
+        the best sentence's when it reaches HIGH, else the whole message's. A single sentence
+        speaks for the message only when it is clear: "My sister is coming tomorrow" alone is
+        ambiguous, and is not enough to ask the person whether they are safe.
         """
         if not text.strip():
             return None, None
@@ -245,7 +247,8 @@ class SimilarityLayer:
         if self.classifier is None:
             return match, None
         readings = [self.classifier.read_vector(raw) for raw in raws]
-        return match, max(readings, key=lambda reading: reading.score)
+        best = max(readings, key=lambda reading: reading.score)
+        return match, best if best.score >= self.classifier.high_at else readings[0]
 
 
 def sentences(text: str) -> list[str]:

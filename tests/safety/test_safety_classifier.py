@@ -14,6 +14,7 @@ from bot.safety.classifier import NONE, curated_sentences
 from bot.safety.gate import SafetyGate
 from bot.safety.levels import Level
 from bot.safety.lexicon import load_lexicons
+from bot.safety.similarity import MAX_CLAUSES, sentences
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,32 @@ def test_a_paraphrase_the_learnt_reading_is_less_sure_of_is_at_least_asked_about
 def test_hopelessness_the_lexicon_leaves_alone_is_at_least_a_concern(gate):
     text = "i dont see the point anymore honestly"
     assert gate.assess(text, "en").level >= Level.CONCERN
+
+
+def test_a_crisis_told_in_one_sentence_of_a_longer_message_is_not_diluted_by_the_rest(gate):
+    # Read whole, the good news outweighs the one sentence that matters (its score is below
+    # zero); read sentence by sentence, giving things away "because I won't need them" is clear.
+    text = ("The harvest was good this year. Prices at the market are low. "
+            "I gave my phone and my bicycle to my brother, I won't need them.")
+    assert gate.lexical(text, "en").level == Level.NONE
+    assert gate.similarity.classifier.read(text).score < gate.similarity.classifier.high_at
+    assessment = gate.assess(text, "en")
+    assert assessment.level >= Level.HIGH and assessment.category == "suicide"
+
+
+def test_an_everyday_message_of_several_sentences_stays_below_crisis(gate):
+    text = "Thank you for the sleep tips. I tried the breathing. I slept better last night."
+    assessment = gate.assess(text, "en")
+    assert assessment.level < Level.HIGH and assessment.ask is None
+
+
+def test_a_long_message_is_read_by_its_first_and_last_sentences():
+    story = ". ".join(f"day {n} was long at the market" for n in range(1, 21))
+    parts = sentences(story + ". I have given away everything I own")
+    assert len(parts) == MAX_CLAUSES
+    assert parts[0] == "day 1 was long at the market" and parts[-1] == "I have given away everything I own"
+    assert sentences("just one sentence here.") == []
+    assert sentences("ok. fine.") == []  # one-word pieces are not sentences worth a reading
 
 
 @pytest.mark.parametrize(("text", "lang"), [
@@ -114,6 +141,32 @@ def test_some_unclear_messages_are_asked_about_and_none_of_them_is_left_at_none(
     assessments = [gate.assess(text, lang) for text, lang in UNCLEAR]
     assert any(a.ask for a in assessments)
     assert all(a.level >= Level.CONCERN for a in assessments)
+
+
+def test_a_crisis_told_in_one_sentence_of_a_longer_message_is_not_diluted_by_the_rest(gate):
+    # Read whole, the good news outweighs the one sentence that matters (its score is below
+    # zero); read sentence by sentence, giving things away "because I won't need them" is clear.
+    text = ("The harvest was good this year. Prices at the market are low. "
+            "I gave my phone and my bicycle to my brother, I won't need them.")
+    assert gate.lexical(text, "en").level == Level.NONE
+    assert gate.similarity.classifier.read(text).score < gate.similarity.classifier.high_at
+    assessment = gate.assess(text, "en")
+    assert assessment.level >= Level.HIGH and assessment.category == "suicide"
+
+
+def test_an_everyday_message_of_several_sentences_stays_below_crisis(gate):
+    text = "Thank you for the sleep tips. I tried the breathing. I slept better last night."
+    assessment = gate.assess(text, "en")
+    assert assessment.level < Level.HIGH and assessment.ask is None
+
+
+def test_a_long_message_is_read_by_its_first_and_last_sentences():
+    story = ". ".join(f"day {n} was long at the market" for n in range(1, 21))
+    parts = sentences(story + ". I have given away everything I own")
+    assert len(parts) == MAX_CLAUSES
+    assert parts[0] == "day 1 was long at the market" and parts[-1] == "I have given away everything I own"
+    assert sentences("just one sentence here.") == []
+    assert sentences("ok. fine.") == []  # one-word pieces are not sentences worth a reading
 
 
 @pytest.mark.parametrize(("text", "lang"), [
