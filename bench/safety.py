@@ -6,6 +6,7 @@ Run from the repository root:
     .venv/bin/python -m bench.safety --long-only     # just the long-message table
     .venv/bin/python -m bench.safety --classifier    # just the classifier's calibration
     .venv/bin/python -m bench.safety --similarity    # just the nearest-example threshold sweep
+    .venv/bin/python -m bench.safety --by-writer     # recall on each wave of independent writers, unlearnt
 
 It prints the command and the machine, then (0) the time assess() takes on
 long messages (1-16 KB) made of repeated crisis words of every category,
@@ -28,6 +29,14 @@ many of its dev rows (learnt from as not crisis) still would. The HIGH threshold
 lowest, in steps of 0.05, with cross-validated precision at least 0.95 and no everyday
 request of either kind read as a crisis. Each new curated sentence moves the fit a little:
 re-run it after adding rows or examples.
+
+``--by-writer`` estimates what the gate does with messages from people it has never read.
+Cross-validation over interleaved sentences flatters: a held-out sentence usually has a
+sibling in the training folds, written by the same person in the same week. Here each wave of
+the red-team ``learn`` split, written by people who had read none of the lexicons, is left out
+of the learnt reading in turn, and the whole gate (lexicons, nearest examples, the learnt
+reading, sentence by sentence) reads that wave: recall, precision, the crises asked about
+directly, and the everyday messages asked.
 """
 
 from __future__ import annotations
@@ -192,6 +201,44 @@ def _calibrate_classifier(folds: int = 5) -> None:
               f" {(learnt_scores >= threshold).sum():>23}")
 
 
+def _by_writer(cases: list[Case]) -> None:
+    import csv
+
+    from bot.safety.classifier import CrisisClassifier, curated_sentences
+    from bot.safety.gate import DEFAULT_CONTENT_DIR
+    from bot.safety.lexicon import load_lexicons
+
+    gate = SafetyGate.from_directory(embeddings=True, vectors_dir=Config.from_env().embedding_cache_dir)
+    gate.warm()
+    layer = gate.similarity
+    if layer is None or layer.classifier is None:
+        raise SystemExit("the leave-one-wave-out figures need the learnt reading (embeddings on)")
+    shipped = layer.classifier
+    with DEFAULT_CSV.open(encoding="utf-8", newline="") as handle:
+        waves: dict[str, set[str]] = {}
+        for row in csv.DictReader(handle):
+            if row["split"] == "learn":  # a wave's everyday requests travel with it ("everyday6" with "fresh6")
+                waves.setdefault(row["kind"].replace("everyday", "fresh"), set()).add(row["text"])
+    sentences = curated_sentences(DEFAULT_CONTENT_DIR, load_lexicons(DEFAULT_CONTENT_DIR).values())
+    matrix = shipped.vectors.embed(shipped.embedder, [s.text for s in sentences])
+    learn = select(cases, "learn")
+    print(f"\nleave one wave of independent writers out of the learnt reading ({len(sentences)} curated sentences)")
+    print(f"  {'wave':>8} {'rows':>5} {'recall':>6} {'precision':>9} {'reached':>7} {'everyday asked':>14}")
+    try:
+        for wave, texts in sorted(waves.items()):
+            keep = [i for i, s in enumerate(sentences) if s.text not in texts]
+            model = CrisisClassifier(shipped.embedder, [sentences[i] for i in keep], high_at=shipped.high_at,
+                                     concern_at=shipped.concern_at, ask_at=shipped.ask_at)
+            model.fit(matrix[keep])
+            layer.classifier = model
+            report = evaluate(gate, [c for c in learn if c.text in texts])
+            asked = report.asked_not_crisis / max(report.overall.tn + report.overall.fp, 1)
+            print(f"  {wave:>8} {report.overall.n:>5} {report.overall.recall:>6.3f} {report.overall.precision:>9.3f}"
+                  f" {report.reached:>7.3f} {asked:>14.3f}")
+    finally:
+        layer.classifier = shipped
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
@@ -200,12 +247,16 @@ def main() -> None:
     parser.add_argument("--long-only", action="store_true", help="only the long-message timings")
     parser.add_argument("--classifier", action="store_true", help="only the classifier's calibration")
     parser.add_argument("--similarity", action="store_true", help="only the nearest-example threshold sweep")
+    parser.add_argument("--by-writer", action="store_true", help="only the leave-one-wave-out figures")
     args = parser.parse_args()
 
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")
     if args.classifier:
         _calibrate_classifier()
+        return
+    if args.by_writer:
+        _by_writer(read_cases(args.csv))
         return
     if args.similarity:
         full = SafetyGate.from_directory(embeddings=True, vectors_dir=Config.from_env().embedding_cache_dir)
