@@ -6,8 +6,9 @@ may add:
 - ``category``: the pathway a crisis row should take (``suicide``,
   ``self_harm``, ``third_party``...), ``none`` or ``distress`` for the rest;
 - ``split``: ``tuning`` (rows the lexicons and exemplars were written from),
-  ``learn`` (rows written by people who had read none of the lexicons, which
-  only the learnt reading learns from: the lexicons are not fitted to them)
+  ``learn`` (rows written by people who had read none of the lexicons: the
+  learnt reading learns from them and lexicon recall passes are written from
+  their misses; their other halves are sealed in ``crisis_fresh_wave*.csv``)
   or ``test`` (held out: nothing is written or learnt from them), so the
   parts can be scored apart;
 - ``translated_en`` (checked like the worker would) and free columns such as
