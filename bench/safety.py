@@ -201,7 +201,7 @@ def _calibrate_classifier(folds: int = 5) -> None:
               f" {(learnt_scores >= threshold).sum():>23}")
 
 
-def _by_writer(cases: list[Case]) -> None:
+def _by_writer(path: Path) -> None:
     import csv
 
     from bot.safety.classifier import CrisisClassifier, curated_sentences
@@ -214,14 +214,14 @@ def _by_writer(cases: list[Case]) -> None:
     if layer is None or layer.classifier is None:
         raise SystemExit("the leave-one-wave-out figures need the learnt reading (embeddings on)")
     shipped = layer.classifier
-    with DEFAULT_CSV.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8", newline="") as handle:  # the waves are in the free column "kind"
         waves: dict[str, set[str]] = {}
         for row in csv.DictReader(handle):
             if row["split"] == "learn":  # a wave's everyday requests travel with it ("everyday6" with "fresh6")
                 waves.setdefault(row["kind"].replace("everyday", "fresh"), set()).add(row["text"])
     sentences = curated_sentences(DEFAULT_CONTENT_DIR, load_lexicons(DEFAULT_CONTENT_DIR).values())
     matrix = shipped.vectors.embed(shipped.embedder, [s.text for s in sentences])
-    learn = select(cases, "learn")
+    learn = select(read_cases(path), "learn")
     print(f"\nleave one wave of independent writers out of the learnt reading ({len(sentences)} curated sentences)")
     print(f"  {'wave':>8} {'rows':>5} {'recall':>6} {'precision':>9} {'reached':>7} {'everyday asked':>14}")
     try:
@@ -256,7 +256,7 @@ def main() -> None:
         _calibrate_classifier()
         return
     if args.by_writer:
-        _by_writer(read_cases(args.csv))
+        _by_writer(args.csv)
         return
     if args.similarity:
         full = SafetyGate.from_directory(embeddings=True, vectors_dir=Config.from_env().embedding_cache_dir)

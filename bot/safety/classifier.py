@@ -23,9 +23,9 @@ better": the kernel lets every curated sentence speak for its own neighbourhood,
 near a crisis row reads as that row's pathway while an everyday request near it reads as "none".
 Five-fold cross-validated recall at the calibrated HIGH threshold went from 0.33 (linear) to 0.66
 (docs/safety.md). The fit is a closed-form solve at worker start: deterministic, about 5 CPU
-seconds for 6,200 sentences, with a transient peak of about 620 MB that is released once it is
-done; a reading then costs one product with the curated vectors (under 2 ms). A message's score is its best pathway's output
-minus "none"'s. At ``high_at`` or above the gate reads HIGH on that pathway; from ``concern_at``
+seconds for 7,500 sentences, factorising the kernel in place (a transient 225 MB, released once
+it is done); a reading then costs one product with the curated vectors (under 2 ms). A
+message's score is its best pathway's output minus "none"'s. At ``high_at`` or above the gate reads HIGH on that pathway; from ``concern_at``
 it reads CONCERN, so the person gets a supportive reply and the way to a health worker rather
 than "Sorry, I didn't understand". Like the nearest-example rule it only ever raises a level,
 and never where the lexicon has recognised a negation or a benign idiom.

@@ -44,8 +44,8 @@ MAX_CHARS = 600  # SMS and WhatsApp messages; bounds the time one call can take
 # happy. I've written my letters and I'm at peace now" embeds as mostly good news, and the
 # sentence that matters is one of three. Each sentence costs one more embedding (about 15 ms
 # on one core), so a long message is read by its first and last few.
-MAX_CLAUSES = 8
-MIN_CLAUSE_WORDS = 2
+MAX_SENTENCES = 8
+MIN_SENTENCE_WORDS = 2
 _SENTENCE_END = re.compile(r"[.!?;\n\u061f\u06d4\u0964\u0965\u1362\u1367\u2026]+")
 
 
@@ -254,13 +254,13 @@ class SimilarityLayer:
 def sentences(text: str) -> list[str]:
     """The sentences of a message worth reading on their own: none when there is only one.
 
-    At most MAX_CLAUSES, the first and the last ones of a long message.
+    At most MAX_SENTENCES, the first and the last ones of a long message.
     """
     parts = [p.strip() for p in _SENTENCE_END.split(text)]
-    parts = [p for p in parts if len(p.split()) >= MIN_CLAUSE_WORDS]
+    parts = [p for p in parts if len(p.split()) >= MIN_SENTENCE_WORDS]
     if len(parts) < 2:
         return []
-    if len(parts) > MAX_CLAUSES:
-        half = MAX_CLAUSES // 2
+    if len(parts) > MAX_SENTENCES:
+        half = MAX_SENTENCES // 2
         parts = parts[:half] + parts[-half:]
     return parts

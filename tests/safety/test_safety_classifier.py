@@ -14,7 +14,7 @@ from bot.safety.classifier import NONE, curated_sentences
 from bot.safety.gate import SafetyGate
 from bot.safety.levels import Level
 from bot.safety.lexicon import load_lexicons
-from bot.safety.similarity import MAX_CLAUSES, sentences
+from bot.safety.similarity import MAX_SENTENCES, sentences
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_an_everyday_message_of_several_sentences_stays_below_crisis(gate):
 def test_a_long_message_is_read_by_its_first_and_last_sentences():
     story = ". ".join(f"day {n} was long at the market" for n in range(1, 21))
     parts = sentences(story + ". I have given away everything I own")
-    assert len(parts) == MAX_CLAUSES
+    assert len(parts) == MAX_SENTENCES
     assert parts[0] == "day 1 was long at the market" and parts[-1] == "I have given away everything I own"
     assert sentences("just one sentence here.") == []
     assert sentences("ok. fine.") == []  # one-word pieces are not sentences worth a reading
