@@ -90,6 +90,19 @@ TABLE = [
     ("fr", "jveux en finir avec le tabac", NONE),
     ("fr", "jveux en finir avec moi", HIGH),
     ("fr", "je veux en finir avec tout", HIGH),
+    # A parent's threat over marks is a scolding feared; kept to hide a secret, it is violence
+    ("hi", "कल रिजल्ट है, नंबर कम आए तो पापा मार देंगे", NONE),
+    ("hi-Latn", "kisi ko bataya to papa maar denge, wo raat ko mere kamre me aate hain", HIGH),
+    # Medicine as prescribed is treatment; all of a prescription swallowed is an overdose
+    ("ar", "كنت باخد الحبوب زي ما قال الدكتور", NONE),
+    ("ar", "bla3t kol el 7boob elli katabha el doctor", HIGH),
+    ("ar", "بلعت كل الحبوب اللي كتبها الدكتور مرة وحدة", IMMINENT),
+    # Ceremonies, sweets and goodbyes with a time to meet again; the bare forms are still read
+    ("am", "የልጄ ግርዛት በዓል ነገ ነው", NONE),  # a boy's circumcision feast
+    ("am", "ሊገርዙኝ ነው እርዱኝ", HIGH),  # "they are going to cut me, help"
+    ("am", "ደህና ሁኑ ሁላችሁም ነገ እንገናኝ", NONE),
+    ("fr", "il a mangé toute la boîte de chocolats ce gourmand", NONE),
+    ("fr", "il a avalé toute la boîte de médicaments", IMMINENT),
 ]
 
 
